@@ -1,0 +1,1 @@
+"""The domain of Duchá: organisation, accounts, inspections and their audit trail."""

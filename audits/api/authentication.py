@@ -1,0 +1,23 @@
+"""Bearer tokens bound to a device session: logging out a device ends its access tokens too."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.settings import api_settings
+
+from audits.models import DeviceSession, User
+
+
+class DeviceJWTAuthentication(JWTAuthentication):
+    www_authenticate_realm = "api"
+
+    def get_user(self, validated_token) -> User:  # noqa: ANN001
+        session = (
+            DeviceSession.objects.select_related("user", "user__unit")
+            .filter(id=validated_token.get("sid"), revoked_at__isnull=True)
+            .first()
+        )
+        user_id = str(validated_token.get(api_settings.USER_ID_CLAIM, ""))
+        if session is None or str(session.user_id) != user_id or not session.user.is_active:
+            raise AuthenticationFailed(_("令牌无效或已失效。"), code="token_not_valid")
+        return session.user

@@ -1,0 +1,112 @@
+"""Every non-2xx answer under /api/ is `application/problem+json` (RFC 9457)."""
+
+import logging
+from typing import Any
+
+from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler, set_rollback
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("django.request")
+
+
+def _titles() -> dict[int, str]:
+    return {
+        400: _("请求无效"),
+        401: _("未认证"),
+        403: _("无权操作"),
+        404: _("未找到"),
+        405: _("方法不允许"),
+        406: _("无法提供所请求的格式"),
+        409: _("冲突"),
+        412: _("前提条件不成立"),
+        413: _("请求体过大"),
+        415: _("不支持的媒体类型"),
+        422: _("无法处理的请求"),
+        428: _("缺少前提条件"),
+        429: _("请求过于频繁"),
+        500: _("服务器内部错误"),
+        503: _("服务不可用"),
+    }
+
+
+def problem(status: int, code: str, detail: str, errors: dict | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:duchaa:problem:{code}",
+        "title": _titles().get(status, _("错误")),
+        "status": status,
+        "detail": str(detail),
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def problem_response(status: int, code: str, detail: str, errors: dict | None = None) -> JsonResponse:
+    """A problem answer for code outside DRF (middleware, URL handlers)."""
+    return JsonResponse(
+        problem(status, code, detail, errors),
+        status=status,
+        content_type=PROBLEM_JSON,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def _field_errors(data: Any) -> dict[str, list[str]]:
+    if isinstance(data, dict):
+        out = {}
+        for field, messages in data.items():
+            if isinstance(messages, dict):
+                for sub, inner in _field_errors(messages).items():
+                    out[f"{field}.{sub}"] = inner
+            elif isinstance(messages, list) and messages and isinstance(messages[0], dict):
+                for index, item in enumerate(messages):
+                    for sub, inner in _field_errors(item).items():
+                        out[f"{field}[{index}].{sub}"] = inner
+            else:
+                out[field] = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+        return out
+    items = data if isinstance(data, list) else [data]
+    return {"non_field_errors": [str(m) for m in items]}
+
+
+def _first_code(codes: Any) -> str:
+    while isinstance(codes, dict | list):
+        if not codes:
+            return "invalid"
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return str(codes)
+
+
+def problem_exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's handler (which rolls the transaction back), reshaped as problem+json."""
+    response = exception_handler(exc, context)
+    if response is None:
+        set_rollback()
+        log.error("Unhandled error in API view", exc_info=exc)
+        return Response(problem(500, "server_error", _("服务器内部错误。")), status=500,
+                        content_type=PROBLEM_JSON)
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _field_errors(exc.detail)
+        code = _first_code(exc.get_codes())
+        code = "invalid" if code in {"required", "invalid", "null", "blank"} else code
+        body = problem(response.status_code, code, _("提交的数据有误。"), errors)
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        if isinstance(detail, dict | list):
+            body = problem(response.status_code, _first_code(exc.get_codes()),
+                           _("请求无效。"), _field_errors(detail))
+        else:
+            body = problem(response.status_code, getattr(detail, "code", None) or
+                           exc.default_code, str(detail))
+    elif isinstance(exc, Http404):
+        body = problem(404, "not_found", _("未找到。"))
+    else:
+        body = problem(response.status_code, "error", str(exc))
+    response.data = body
+    response.content_type = PROBLEM_JSON
+    return response

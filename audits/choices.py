@@ -1,0 +1,43 @@
+"""Enumerations of the domain, with their Chinese labels (DOMAIN.md, glossary)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.TextChoices):
+    CITY = "city", _("市")
+    COUNTY = "county", _("县/区")
+    ZONE = "zone", _("开发区/园区")
+    TOWNSHIP = "township", _("乡镇/街道")
+    VILLAGE = "village", _("村")
+    COMMUNITY = "community", _("社区")
+
+
+# Which level may sit under which: the tree of DOMAIN.md.
+CHILD_LEVELS: dict[str, set[str]] = {
+    Level.CITY: {Level.COUNTY, Level.ZONE},
+    Level.COUNTY: {Level.TOWNSHIP},
+    Level.ZONE: {Level.TOWNSHIP},
+    Level.TOWNSHIP: {Level.VILLAGE, Level.COMMUNITY},
+    Level.VILLAGE: set(),
+    Level.COMMUNITY: set(),
+}
+
+
+class Role(models.TextChoices):
+    INSPECTOR = "inspector", _("暗访组成员")
+    TEAM_LEAD = "team_lead", _("暗访组组长")
+    PLANNER = "planner", _("组织部门")
+    LEADER = "leader", _("领导")
+    UNIT_OFFICIAL = "unit_official", _("单位负责人")
+    AUDITOR = "auditor", _("审计员")
+
+
+class Title(models.TextChoices):
+    PARTY_SECRETARY = "party_secretary", _("党组织书记")
+    DEPUTY_SECRETARY = "deputy_secretary", _("副书记")
+    ORG_COMMITTEE_MEMBER = "org_committee_member", _("组织委员")
+    ORG_CLERK = "org_clerk", _("组织干事")
+    FIRST_SECRETARY = "first_secretary", _("第一书记")
+    ORG_DEPARTMENT_HEAD = "org_department_head", _("组织部长")
+    VILLAGE_COMMITTEE_HEAD = "village_committee_head", _("村(居)委会主任")

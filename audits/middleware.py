@@ -1,0 +1,103 @@
+"""Request-wide concerns: request id, the audit context, and the /api/ body limit."""
+
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from audits.api.problems import problem_response
+from audits.trail import context
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address, trusting X-Forwarded-For only behind `NUM_PROXIES` proxies."""
+    if settings.NUM_PROXIES:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [a for a in forwarded if a]
+        if forwarded:
+            return forwarded[-min(settings.NUM_PROXIES, len(forwarded))]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def device_id_of(request: HttpRequest) -> str:
+    token = getattr(request, "auth", None)
+    if token is not None and hasattr(token, "get"):
+        device = token.get("device_id")
+        if device:
+            return str(device)[:128]
+    return request.headers.get("X-Device-ID", "")[:128]
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+class RequestContextMiddleware:
+    """Give each request an id and make it the audit context of whatever it changes."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        supplied = request.headers.get("X-Request-ID", "")
+        request.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+
+        def source() -> dict[str, Any]:
+            user = getattr(request, "user", None)
+            actor = user if user is not None and user.is_authenticated else None
+            return {
+                "actor_id": actor.pk if actor else None,
+                "actor_label": actor.get_username() if actor else "",
+                "ip": client_ip(request),
+                "device_id": device_id_of(request),
+                "request_id": request.request_id,
+            }
+
+        with context.bind(source):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request.request_id
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # Errors outside DRF views (middleware, plain views) under /api/ still answer in
+        # problem+json; the traceback goes to the log, never to the client.
+        if not is_api(request):
+            return None
+        import logging
+
+        logging.getLogger("django.request").error(
+            "Unhandled error on %s", request.path, exc_info=exception
+        )
+        return problem_response(500, "server_error", "服务器内部错误。")
+
+
+class ApiBodyLimitMiddleware:
+    """Refuse /api/ bodies over `API_MAX_BODY_BYTES` before anything reads them.
+
+    Views that stream large bodies (photo uploads) declare their own `max_body_bytes`.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any):  # noqa: ANN201
+        if not is_api(request):
+            return None
+        limit = getattr(getattr(view, "cls", view), "max_body_bytes", settings.API_MAX_BODY_BYTES)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return problem_response(400, "bad_content_length", "Content-Length 无效。")
+        if length > limit:
+            return problem_response(
+                413, "payload_too_large", f"请求体过大：上限 {limit} 字节。"
+            )
+        return None

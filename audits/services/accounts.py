@@ -1,0 +1,115 @@
+"""Sign-in, token rotation and sign-out, one device session at a time."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from audits.errors import DomainError
+from audits.models import DeviceSession, User
+from audits.trail import context
+from audits.trail.events import record_event
+
+
+class BadCredentials(DomainError):
+    status_code = 401
+    default_detail = "用户名或密码错误。"
+    default_code = "bad_credentials"
+
+
+class BadRefreshToken(DomainError):
+    status_code = 401
+    default_detail = "刷新令牌无效或已失效。"
+    default_code = "token_not_valid"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+def _issue(session: DeviceSession) -> TokenPair:
+    refresh = RefreshToken.for_user(session.user)
+    refresh["sid"] = str(session.id)
+    refresh["device_id"] = session.device_id
+    session.refresh_jti = refresh["jti"]
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def session_login(*, username: str, password: str, device_id: str) -> TokenPair:
+    """Check the password and open a device session; a refusal is itself audited."""
+    user = authenticate(username=username, password=password)
+    if user is None or not user.is_active:
+        # Same answer whether or not the user exists; the attempt goes on the trail.
+        with context.action("auth.login_failed"):
+            record_event(action="auth.login_failed", object_type="user",
+                         object_id=username[:150], data={"device_id": device_id})
+        raise BadCredentials()
+    with transaction.atomic(), context.user_context(user, device_id=device_id), \
+            context.action("auth.login"):
+        session = DeviceSession(user=user, device_id=device_id)
+        pair = _issue(session)
+        session.save()
+    return pair
+
+
+def session_refresh(*, refresh: str) -> TokenPair:
+    """Rotate: the presented refresh token is spent; a replayed one revokes the session."""
+    token = _decode(refresh)
+    pair = None
+    with transaction.atomic():
+        session = (DeviceSession.objects.select_for_update().select_related("user")
+                   .filter(id=token.get("sid")).first())
+        if session is None or session.revoked_at or not session.user.is_active:
+            raise BadRefreshToken()
+        with context.user_context(session.user, device_id=session.device_id):
+            if session.refresh_jti != token.get("jti"):
+                # A spent token came back: someone holds a copy. End the session for both.
+                with context.action("auth.refresh_reused"):
+                    session.revoked_at, session.revoked_reason = timezone.now(), "reuse"
+                    session.save(update_fields=["revoked_at", "revoked_reason"])
+            else:
+                with context.action("auth.refresh"):
+                    pair = _issue(session)
+                    session.refreshed_at = timezone.now()
+                    session.save(update_fields=["refresh_jti", "refreshed_at"])
+    if pair is None:
+        raise BadRefreshToken()
+    return pair
+
+
+def session_logout(*, refresh: str, user: User | None = None) -> None:
+    """Revoke the device session the refresh token belongs to: all its tokens stop working."""
+    token = _decode(refresh)
+    with transaction.atomic():
+        session = (DeviceSession.objects.select_for_update().select_related("user")
+                   .filter(id=token.get("sid")).first())
+        if session is None or (user is not None and session.user_id != user.pk):
+            raise BadRefreshToken()
+        if session.revoked_at:
+            return
+        with context.user_context(session.user, device_id=session.device_id), \
+                context.action("auth.logout"):
+            session.revoked_at, session.revoked_reason = timezone.now(), "logout"
+            session.save(update_fields=["revoked_at", "revoked_reason"])
+
+
+def expire_idle_sessions(*, idle_days: int) -> int:
+    """Revoke device sessions not refreshed for `idle_days`; returns how many."""
+    cutoff = timezone.now() - timezone.timedelta(days=idle_days)
+    with transaction.atomic(), context.action("auth.session_expired"):
+        return DeviceSession.objects.filter(
+            revoked_at__isnull=True, refreshed_at__lt=cutoff
+        ).update(revoked_at=timezone.now(), revoked_reason="idle")
+
+
+def _decode(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)
+    except TokenError as exc:
+        raise BadRefreshToken() from exc
+

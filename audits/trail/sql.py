@@ -1,0 +1,124 @@
+"""The SQL of the audit trail, installed by migrations.
+
+`audit_capture()` is attached AFTER INSERT/UPDATE/DELETE to every audited table, so no
+path that changes a row (ORM, `QuerySet.update()`, `bulk_create`, raw SQL, psql) escapes it,
+and the event is written in the same transaction as the change: both commit or neither.
+"""
+
+CREATE_TRAIL = r"""
+CREATE TABLE audit_event (
+    seq bigserial PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    actor_id bigint NULL,
+    actor_label text NOT NULL DEFAULT '',
+    action text NOT NULL,
+    operation varchar(8) NOT NULL,
+    object_type text NOT NULL,
+    object_id text NOT NULL,
+    before jsonb NULL,
+    after jsonb NULL,
+    ip inet NULL,
+    device_id text NOT NULL DEFAULT '',
+    request_id text NOT NULL DEFAULT '',
+    db_role text NOT NULL DEFAULT session_user,
+    txid bigint NOT NULL DEFAULT txid_current()
+);
+CREATE INDEX audit_event_object ON audit_event (object_type, object_id, seq);
+CREATE INDEX audit_event_actor ON audit_event (actor_id, seq);
+CREATE INDEX audit_event_action ON audit_event (action, seq);
+CREATE INDEX audit_event_at ON audit_event (at);
+
+CREATE FUNCTION audit_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'audit_event is append-only: % refused', TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+CREATE TRIGGER audit_event_no_change BEFORE UPDATE OR DELETE ON audit_event
+    FOR EACH ROW EXECUTE FUNCTION audit_refuse();
+CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse();
+
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_event FROM PUBLIC;
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_event FROM CURRENT_USER;
+
+-- TG_ARGV: [0] object type, [1] primary-key column, [2] comma-separated redacted columns.
+CREATE FUNCTION audit_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ctx jsonb := coalesce(nullif(current_setting('duchaa.audit_ctx', true), ''), '{}')::jsonb;
+    redacted text[] := string_to_array(coalesce(TG_ARGV[2], ''), ',');
+    old_row jsonb;
+    new_row jsonb;
+    v_before jsonb;
+    v_after jsonb;
+    v_op text;
+    v_id text;
+    k text;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        new_row := to_jsonb(NEW);
+        v_after := new_row; v_op := 'create'; v_id := new_row ->> TG_ARGV[1];
+    ELSIF TG_OP = 'DELETE' THEN
+        old_row := to_jsonb(OLD);
+        v_before := old_row; v_op := 'delete'; v_id := old_row ->> TG_ARGV[1];
+    ELSE
+        old_row := to_jsonb(OLD);
+        new_row := to_jsonb(NEW);
+        SELECT jsonb_object_agg(n.key, o.value), jsonb_object_agg(n.key, n.value)
+          INTO v_before, v_after
+          FROM jsonb_each(new_row) n JOIN jsonb_each(old_row) o USING (key)
+         WHERE n.value IS DISTINCT FROM o.value;
+        IF v_after IS NULL THEN
+            RETURN NULL;  -- an UPDATE that changed nothing is not a change of state
+        END IF;
+        v_op := 'update'; v_id := new_row ->> TG_ARGV[1];
+    END IF;
+    FOREACH k IN ARRAY redacted LOOP
+        IF v_before ? k THEN v_before := jsonb_set(v_before, ARRAY[k], '"[redacted]"'); END IF;
+        IF v_after ? k THEN v_after := jsonb_set(v_after, ARRAY[k], '"[redacted]"'); END IF;
+    END LOOP;
+    INSERT INTO audit_event (actor_id, actor_label, action, operation, object_type, object_id,
+                             before, after, ip, device_id, request_id)
+    VALUES ((ctx ->> 'actor_id')::bigint, coalesce(ctx ->> 'actor_label', ''),
+            coalesce(ctx ->> 'action', TG_ARGV[0] || '.' || v_op), v_op, TG_ARGV[0], v_id,
+            v_before, v_after, (ctx ->> 'ip')::inet, coalesce(ctx ->> 'device_id', ''),
+            coalesce(ctx ->> 'request_id', ''));
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION audit_capture_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    ctx jsonb := coalesce(nullif(current_setting('duchaa.audit_ctx', true), ''), '{}')::jsonb;
+BEGIN
+    INSERT INTO audit_event (actor_id, actor_label, action, operation, object_type, object_id,
+                             ip, device_id, request_id)
+    VALUES ((ctx ->> 'actor_id')::bigint, coalesce(ctx ->> 'actor_label', ''),
+            TG_ARGV[0] || '.truncate', 'truncate', TG_ARGV[0], TG_TABLE_NAME,
+            (ctx ->> 'ip')::inet, coalesce(ctx ->> 'device_id', ''),
+            coalesce(ctx ->> 'request_id', ''));
+    RETURN NULL;
+END $$;
+"""
+
+DROP_TRAIL = r"""
+DROP TABLE audit_event;
+DROP FUNCTION audit_capture_truncate();
+DROP FUNCTION audit_capture();
+DROP FUNCTION audit_refuse();
+"""
+
+
+def attach(table: str, object_type: str, pk: str = "id", redact: tuple[str, ...] = ()) -> str:
+    return f"""
+CREATE TRIGGER audit_capture AFTER INSERT OR UPDATE OR DELETE ON "{table}"
+    FOR EACH ROW EXECUTE FUNCTION audit_capture('{object_type}', '{pk}', '{",".join(redact)}');
+CREATE TRIGGER audit_capture_truncate AFTER TRUNCATE ON "{table}"
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_capture_truncate('{object_type}');
+"""
+
+
+def detach(table: str) -> str:
+    return f"""
+DROP TRIGGER audit_capture ON "{table}";
+DROP TRIGGER audit_capture_truncate ON "{table}";
+"""

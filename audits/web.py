@@ -1,0 +1,43 @@
+"""Browser-facing pages: the home page (signed-in users) and the error handlers."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.defaults import page_not_found, server_error
+
+from audits.api.problems import problem_response
+from audits.middleware import is_api
+from audits.selectors.org import teams_of
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "audits/home.html", {"teams": teams_of(request.user)})
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return problem_response(404, "not_found", "未找到。")
+    return page_not_found(request, exception)
+
+
+def error(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        return problem_response(500, "server_error", "服务器内部错误。")
+    return server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return problem_response(400, "bad_request", "请求无效。")
+    from django.views.defaults import bad_request as default
+
+    return default(request, exception)
+
+
+def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api(request):
+        return problem_response(403, "permission_denied", "无权操作。")
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+
+from audits import health, web
+
+urlpatterns = [
+    path("", web.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/", include("audits.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+handler400 = "audits.web.bad_request"
+handler403 = "audits.web.forbidden"
+handler404 = "audits.web.not_found"
+handler500 = "audits.web.error"
