@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from audits.api.problems import problem_response
 from audits.trail import context
@@ -73,7 +74,7 @@ class RequestContextMiddleware:
         logging.getLogger("django.request").error(
             "Unhandled error on %s", request.path, exc_info=exception
         )
-        return problem_response(500, "server_error", "服务器内部错误。")
+        return problem_response(500, "server_error", _("服务器内部错误。"))
 
 
 class ApiBodyLimitMiddleware:
@@ -95,9 +96,9 @@ class ApiBodyLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return problem_response(400, "bad_content_length", "Content-Length 无效。")
+            return problem_response(400, "bad_content_length", _("Content-Length 无效。"))
         if length > limit:
             return problem_response(
-                413, "payload_too_large", f"请求体过大：上限 {limit} 字节。"
+                413, "payload_too_large", _("请求体过大：上限 %(limit)d 字节。") % {"limit": limit}
             )
         return None

@@ -48,6 +48,8 @@ if not DATABASES["default"]["ENGINE"].endswith("postgresql"):
     raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL.")
 DATABASES["default"].setdefault("OPTIONS", {})["application_name"] = "duchaa"
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A request that fails changes nothing: DRF's exception handler rolls this back.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if not REDIS_URL:

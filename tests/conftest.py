@@ -22,7 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def _isolated_cache():
     """Each test gets its own cache key space (throttle counters, idempotency keys)."""
     cache.key_prefix = f"test-{uuid.uuid4().hex}"
-    yield
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """Bearer tokens bound to a device session: logging out a device ends its access tokens too."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
@@ -21,3 +22,13 @@ class DeviceJWTAuthentication(JWTAuthentication):
         if session is None or str(session.user_id) != user_id or not session.user.is_active:
             raise AuthenticationFailed(_("令牌无效或已失效。"), code="token_not_valid")
         return session.user
+
+
+class DeviceJWTScheme(OpenApiAuthenticationExtension):
+    """Describes the bearer tokens in the OpenAPI document."""
+
+    target_class = DeviceJWTAuthentication
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):  # noqa: ANN001, ANN201
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -1,13 +1,15 @@
 """Every non-2xx answer under /api/ is `application/problem+json` (RFC 9457)."""
 
 import logging
+import math
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
-from rest_framework.views import exception_handler, set_rollback
+from rest_framework.views import set_rollback
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("django.request")
@@ -46,7 +48,9 @@ def problem(status: int, code: str, detail: str, errors: dict | None = None) -> 
     return body
 
 
-def problem_response(status: int, code: str, detail: str, errors: dict | None = None) -> JsonResponse:
+def problem_response(
+    status: int, code: str, detail: str, errors: dict | None = None
+) -> JsonResponse:
     """A problem answer for code outside DRF (middleware, URL handlers)."""
     return JsonResponse(
         problem(status, code, detail, errors),
@@ -68,7 +72,8 @@ def _field_errors(data: Any) -> dict[str, list[str]]:
                     for sub, inner in _field_errors(item).items():
                         out[f"{field}[{index}].{sub}"] = inner
             else:
-                out[field] = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+                items = messages if isinstance(messages, list) else [messages]
+                out[field] = [str(m) for m in items]
         return out
     items = data if isinstance(data, list) else [data]
     return {"non_field_errors": [str(m) for m in items]}
@@ -82,31 +87,38 @@ def _first_code(codes: Any) -> str:
     return str(codes)
 
 
-def problem_exception_handler(exc: Exception, context: dict) -> Response:
-    """DRF's handler (which rolls the transaction back), reshaped as problem+json."""
-    response = exception_handler(exc, context)
-    if response is None:
+def _rollback_unless_non_atomic(view: Any) -> None:
+    # As DRF's own handler does, roll the request's transaction back; views that manage
+    # their own transactions (sign-in: a refusal is recorded) are left alone.
+    if "default" not in getattr(type(view).dispatch, "_non_atomic_requests", set()):
         set_rollback()
+
+
+def problem_exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's handling of errors (statuses, auth and retry headers, rollback) as problem+json."""
+    _rollback_unless_non_atomic(context.get("view"))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
         log.error("Unhandled error in API view", exc_info=exc)
         return Response(problem(500, "server_error", _("服务器内部错误。")), status=500,
                         content_type=PROBLEM_JSON)
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+    status = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
-        errors = _field_errors(exc.detail)
         code = _first_code(exc.get_codes())
         code = "invalid" if code in {"required", "invalid", "null", "blank"} else code
-        body = problem(response.status_code, code, _("提交的数据有误。"), errors)
-    elif isinstance(exc, exceptions.APIException):
-        detail = exc.detail
-        if isinstance(detail, dict | list):
-            body = problem(response.status_code, _first_code(exc.get_codes()),
-                           _("请求无效。"), _field_errors(detail))
-        else:
-            body = problem(response.status_code, getattr(detail, "code", None) or
-                           exc.default_code, str(detail))
-    elif isinstance(exc, Http404):
-        body = problem(404, "not_found", _("未找到。"))
+        body = problem(status, code, _("提交的数据有误。"), _field_errors(exc.detail))
+    elif isinstance(exc.detail, dict | list):
+        body = problem(status, _first_code(exc.get_codes()), _("请求无效。"),
+                       _field_errors(exc.detail))
     else:
-        body = problem(response.status_code, "error", str(exc))
-    response.data = body
-    response.content_type = PROBLEM_JSON
-    return response
+        code = getattr(exc.detail, "code", None) or exc.default_code
+        body = problem(status, code, str(exc.detail))
+    return Response(body, status=status, headers=headers, content_type=PROBLEM_JSON)

@@ -1,6 +1,8 @@
 """Views of the foundation: sign-in, profile, organisation. Parse, call, answer."""
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as s
@@ -20,7 +22,12 @@ from audits.selectors import org
 from audits.services import accounts
 from audits.visibility import visible
 
+# Sign-in views manage their own transactions: a refused login and a replayed refresh
+# token must leave their audit event and revocation behind although the request fails.
+non_atomic = method_decorator(transaction.non_atomic_requests, name="dispatch")
 
+
+@non_atomic
 class TokenView(APIView):
     """Sign in on a device: `{username, password, device_id}` → `{access, refresh}`."""
 
@@ -35,6 +42,7 @@ class TokenView(APIView):
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
+@non_atomic
 class RefreshView(APIView):
     """Rotate a refresh token: the old one is spent, a reused one ends the device session."""
 
@@ -48,6 +56,7 @@ class RefreshView(APIView):
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
+@non_atomic
 class LogoutView(APIView):
     """End the device session of this refresh token: its access tokens stop working too."""
 

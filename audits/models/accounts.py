@@ -77,3 +77,6 @@ class DeviceSession(models.Model):
         verbose_name = _("设备会话")
         verbose_name_plural = _("设备会话")
         indexes = [models.Index(fields=["user", "device_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.device_id}"

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -16,13 +17,13 @@ from audits.trail.events import record_event
 
 class BadCredentials(DomainError):
     status_code = 401
-    default_detail = "用户名或密码错误。"
+    default_detail = _("用户名或密码错误。")
     default_code = "bad_credentials"
 
 
 class BadRefreshToken(DomainError):
     status_code = 401
-    default_detail = "刷新令牌无效或已失效。"
+    default_detail = _("刷新令牌无效或已失效。")
     default_code = "token_not_valid"
 
 
