@@ -41,3 +41,42 @@ class Title(models.TextChoices):
     FIRST_SECRETARY = "first_secretary", _("第一书记")
     ORG_DEPARTMENT_HEAD = "org_department_head", _("组织部长")
     VILLAGE_COMMITTEE_HEAD = "village_committee_head", _("村(居)委会主任")
+
+
+class Mode(models.TextChoices):
+    UNANNOUNCED = "unannounced", _("暗访")
+    ANNOUNCED = "announced", _("明察")
+
+
+class VisitStatus(models.TextChoices):
+    PLANNED = "planned", _("计划")
+    IN_PROGRESS = "in_progress", _("进行中")
+    SUBMITTED = "submitted", _("已提交")
+    CLOSED = "closed", _("已结束")
+    CANCELLED = "cancelled", _("已取消")
+
+
+class Severity(models.TextChoices):
+    MINOR = "minor", _("一般")
+    MAJOR = "major", _("较重")
+    SERIOUS = "serious", _("严重")
+
+
+class FindingStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    CONFIRMED = "confirmed", _("已确认")
+    DISMISSED = "dismissed", _("已驳回")
+    PUBLISHED = "published", _("已通报")
+    RECTIFICATION_SUBMITTED = "rectification_submitted", _("整改已报")
+    VERIFIED = "verified", _("整改已验收")
+    RETURNED = "returned", _("整改退回")
+
+
+# Once published, a finding is known to the inspected unit and its chain.
+PUBLISHED_STATES = (
+    FindingStatus.PUBLISHED,
+    FindingStatus.RECTIFICATION_SUBMITTED,
+    FindingStatus.VERIFIED,
+    FindingStatus.RETURNED,
+)

@@ -2,10 +2,37 @@
 
 from audits.models.accounts import DeviceSession, Team, User
 from audits.models.checklists import Checklist, ChecklistItem
+from audits.models.inspections import (
+    Campaign,
+    Draw,
+    Finding,
+    IdempotencyRecord,
+    Notification,
+    Rectification,
+    SyncRemoval,
+    SyncReset,
+    Visit,
+)
 from audits.models.org import Official, Position, Unit
 from audits.models.trail import AuditEvent
 
 __all__ = [
     "AuditEvent",
+    "Campaign",
     "Checklist",
-    "ChecklistItem", "DeviceSession", "Official", "Position", "Team", "Unit", "User"]
+    "ChecklistItem",
+    "DeviceSession",
+    "Draw",
+    "Finding",
+    "IdempotencyRecord",
+    "Notification",
+    "Official",
+    "Position",
+    "Rectification",
+    "SyncRemoval",
+    "SyncReset",
+    "Team",
+    "Unit",
+    "User",
+    "Visit",
+]

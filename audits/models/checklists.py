@@ -5,8 +5,10 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from audits.models.base import Synced
 
-class Checklist(models.Model):
+
+class Checklist(Synced):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     title = models.CharField(_("标题"), max_length=200, unique=True)
     owner_unit = models.ForeignKey(
@@ -24,7 +26,7 @@ class Checklist(models.Model):
         return self.title
 
 
-class ChecklistItem(models.Model):
+class ChecklistItem(Synced):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="items")
     code = models.CharField(_("编号"), max_length=20)

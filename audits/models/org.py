@@ -8,9 +8,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from audits.choices import Level, Title
+from audits.models.base import Synced
 
 
-class Unit(models.Model):
+class Unit(Synced):
     """A node of the administrative tree (组织单位)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

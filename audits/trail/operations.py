@@ -16,3 +16,14 @@ class AuditTable(migrations.RunSQL):
 
     def describe(self) -> str:
         return f"Audit changes of {self.table} as {self.object_type}"
+
+
+class SyncStamped(migrations.RunSQL):
+    """Keep `sync_xid` of a table at the id of the transaction that last wrote each row."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        super().__init__(sql.stamp(table), sql.unstamp(table))
+
+    def describe(self) -> str:
+        return f"Stamp {self.table} rows with their writing transaction"
