@@ -4,21 +4,36 @@
 roles and jurisdiction (their home unit's subtree). Every selector and API view starts from
 it; a row outside it is answered with 404, exactly as if it did not exist.
 
-The secrecy rule of unannounced campaigns (DOMAIN.md) is written here too, once the
-campaign models exist: a campaign or visit of mode `unannounced` is visible only to
-(a) its own team, (b) planners and leaders of the owning unit or a unit above it, and
-(c) auditors; everyone else whose jurisdiction contains the target, and everyone else at all,
-sees nothing of it until the visit is closed and its findings published, and then only the
-published findings. Because every reader goes through `visible`, there is no second place
-where that rule could be forgotten.
+The secrecy rule of unannounced campaigns (DOMAIN.md) lives here: a campaign or visit of
+mode `unannounced` is visible only to (a) its own team, (b) planners and leaders of the
+owning unit or a unit above it, and (c) auditors. Everyone else, whoever's jurisdiction
+contains the target included, sees nothing of it; once the visit is closed and its findings
+published they see those published findings, and still not the visit or the campaign.
+Because every reader goes through `visible`, there is no second place where that rule could
+be forgotten.
 """
 
 from collections.abc import Callable
 
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
-from audits.choices import Role
-from audits.models import DeviceSession, Official, Position, Team, Unit, User
+from audits.choices import PUBLISHED_STATES, FindingStatus, Mode, Role, VisitStatus
+from audits.models import (
+    Campaign,
+    Checklist,
+    ChecklistItem,
+    DeviceSession,
+    Draw,
+    Finding,
+    Notification,
+    Official,
+    Position,
+    Rectification,
+    Team,
+    Unit,
+    User,
+    Visit,
+)
 
 Rule = Callable[[User, QuerySet], QuerySet]
 _rules: dict[type[Model], Rule] = {}
@@ -100,3 +115,80 @@ def _teams(user: User, qs: QuerySet) -> QuerySet:
 @rule(DeviceSession)
 def _device_sessions(user: User, qs: QuerySet) -> QuerySet:
     return qs.filter(user=user)
+
+
+def my_teams(user: User) -> QuerySet:
+    """Ids of the teams the user sits on, as member or lead."""
+    return Team.objects.filter(Q(members=user) | Q(lead=user)).values("pk")
+
+
+def oversight(user: User) -> str | None:
+    """The jurisdiction path of a planner or leader, None for other roles."""
+    if user.has_role(Role.PLANNER, Role.LEADER):
+        return jurisdiction(user)
+    return None
+
+
+@rule(Checklist)
+@rule(ChecklistItem)
+def _checklists(user: User, qs: QuerySet) -> QuerySet:
+    # The standards are published; what is secret is where and when they are checked.
+    return qs
+
+
+@rule(Campaign)
+def _campaigns(user: User, qs: QuerySet) -> QuerySet:
+    if reads_everything(user):
+        return qs
+    on_team = Visit.objects.filter(team__in=my_teams(user)).exclude(
+        status=VisitStatus.CANCELLED)
+    q = Q(pk__in=on_team.values("campaign_id"))
+    path = oversight(user)
+    if path is not None:
+        announced_here = Visit.objects.filter(campaign__mode=Mode.ANNOUNCED,
+                                              target__path__startswith=path)
+        q |= Q(unit__path__startswith=path) | Q(pk__in=announced_here.values("campaign_id"))
+    return qs.filter(q)
+
+
+@rule(Draw)
+def _draws(user: User, qs: QuerySet) -> QuerySet:
+    return qs.filter(campaign__in=visible(user, Campaign).values("pk"))
+
+
+@rule(Visit)
+def _visits(user: User, qs: QuerySet) -> QuerySet:
+    if reads_everything(user):
+        return qs
+    q = Q(team__in=my_teams(user)) & ~Q(status=VisitStatus.CANCELLED)
+    path = oversight(user)
+    if path is not None:
+        q |= Q(campaign__unit__path__startswith=path)
+        q |= Q(campaign__mode=Mode.ANNOUNCED, target__path__startswith=path)
+    return qs.filter(q)
+
+
+@rule(Finding)
+def _findings(user: User, qs: QuerySet) -> QuerySet:
+    if reads_everything(user):
+        return qs.exclude(status=FindingStatus.DRAFT)
+    q = Q(visit__team__in=my_teams(user)) & ~Q(visit__status=VisitStatus.CANCELLED)
+    published = Q(status__in=PUBLISHED_STATES)
+    path = oversight(user)
+    if path is not None:
+        q |= Q(visit__campaign__unit__path__startswith=path) & ~Q(status=FindingStatus.DRAFT)
+        q |= published & (Q(responsible_unit__path__startswith=path)
+                          | Q(visit__target__path__startswith=path))
+    if user.has_role(Role.UNIT_OFFICIAL) and user.unit_id:
+        q |= published & Q(responsible_unit_id=user.unit_id)
+    return qs.filter(q)
+
+
+@rule(Rectification)
+def _rectifications(user: User, qs: QuerySet) -> QuerySet:
+    return qs.filter(finding__in=visible(user, Finding).values("pk"))
+
+
+@rule(Notification)
+def _notifications(user: User, qs: QuerySet) -> QuerySet:
+    return qs.filter(recipient=user)

@@ -228,6 +228,9 @@ else:
     EMAIL_USE_SSL = _mail.scheme == "smtps"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "duchaa@localhost")
 
+# A check-in or photo farther than this from the target is flagged (never refused).
+CHECKIN_FAR_METRES = env_int("CHECKIN_FAR_METRES", 1000)
+
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo-pass-2015")
 DEVICE_SESSION_IDLE_DAYS = env_int("DEVICE_SESSION_IDLE_DAYS", 60)
 

@@ -1,13 +1,25 @@
 """Factories for the domain's rows (factory-boy); tests build what they need, no fixture files."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import factory
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
-from audits.choices import Level, Role, Title
-from audits.models import Official, Position, Team, Unit, User
+from audits.choices import FindingStatus, Level, Mode, Role, Severity, Title, VisitStatus
+from audits.models import (
+    Campaign,
+    Checklist,
+    ChecklistItem,
+    Finding,
+    Official,
+    Position,
+    Team,
+    Unit,
+    User,
+    Visit,
+)
 
 PASSWORD = "test-pass-2015"
 _HASH = None
@@ -89,3 +101,66 @@ class TeamFactory(factory.django.DjangoModelFactory):
     def members(self, create, extracted, **kwargs):  # noqa: ANN001, ANN201
         if create:
             self.members.set([self.lead, *(extracted or [])])
+
+
+class ChecklistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Checklist
+
+    title = factory.Sequence(lambda n: f"检查清单{n}")
+    owner_unit = factory.SubFactory(UnitFactory)
+
+
+class ChecklistItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ChecklistItem
+
+    checklist = factory.SubFactory(ChecklistFactory)
+    code = factory.Sequence(lambda n: f"ITEM-{n}")
+    category = "阵地建设"
+    text = "村级组织活动场所面积不低于200平方米"
+    threshold = 200
+    unit_of_measure = "㎡"
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    id = factory.LazyFunction(uuid.uuid4)
+    title = factory.Sequence(lambda n: f"2015年度基层党建暗访{n}")
+    mode = Mode.UNANNOUNCED
+    unit = factory.SubFactory(UnitFactory)
+    starts_on = factory.LazyFunction(lambda: date.today() - timedelta(days=5))
+    ends_on = factory.LazyFunction(lambda: date.today() + timedelta(days=25))
+    checklist = factory.SubFactory(ChecklistFactory, owner_unit=factory.SelfAttribute("..unit"))
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Visit
+
+    id = factory.LazyFunction(uuid.uuid4)
+    campaign = factory.SubFactory(CampaignFactory)
+    target = factory.SubFactory(UnitFactory, level=Level.VILLAGE)
+    team = factory.SubFactory(TeamFactory)
+    window_start = factory.LazyFunction(lambda: timezone.now() - timedelta(days=5))
+    window_end = factory.LazyFunction(lambda: timezone.now() + timedelta(days=25))
+    status = VisitStatus.PLANNED
+
+
+class FindingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Finding
+
+    id = factory.LazyFunction(uuid.uuid4)
+    visit = factory.SubFactory(VisitFactory, status=VisitStatus.IN_PROGRESS)
+    checklist_item = factory.SubFactory(
+        ChecklistItemFactory, checklist=factory.SelfAttribute("..visit.campaign.checklist"))
+    severity = Severity.MAJOR
+    title = factory.Sequence(lambda n: f"活动场所面积不足{n}")
+    description = "实测面积小于标准"
+    responsible_unit = factory.SelfAttribute("visit.target")
+    observed_at = factory.LazyFunction(timezone.now)
+    status = FindingStatus.DRAFT
+    created_by = factory.SelfAttribute("visit.team.lead")

@@ -4,12 +4,16 @@ import logging
 import math
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import IntegrityError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+
+from audits.errors import Conflict
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("django.request")
@@ -97,8 +101,11 @@ def _rollback_unless_non_atomic(view: Any) -> None:
 def problem_exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's handling of errors (statuses, auth and retry headers, rollback) as problem+json."""
     _rollback_unless_non_atomic(context.get("view"))
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound()
+    elif isinstance(exc, IntegrityError):
+        # A uniqueness or reference rule of the database: the request conflicts with data.
+        exc = Conflict()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):

@@ -13,3 +13,32 @@ urlpatterns = [
     path("officials/<uuid:pk>", views.OfficialDetail.as_view(), name="official-detail"),
     path("users", views.UserList.as_view(), name="user-list"),
 ]
+
+from audits.api import inspection_views as iv  # noqa: E402
+
+urlpatterns += [
+    path("checklists", iv.ChecklistList.as_view(), name="checklist-list"),
+    path("checklists/<uuid:pk>", iv.ChecklistDetail.as_view(), name="checklist-detail"),
+    path("teams", iv.TeamList.as_view(), name="team-list"),
+    path("campaigns", iv.CampaignList.as_view(), name="campaign-list"),
+    path("campaigns/<uuid:pk>", iv.CampaignDetail.as_view(), name="campaign-detail"),
+    path("campaigns/<uuid:pk>/draw", iv.CampaignDraw.as_view(), name="campaign-draw"),
+    path("visits", iv.VisitList.as_view(), name="visit-list"),
+    path("visits/<uuid:pk>", iv.VisitDetail.as_view(), name="visit-detail"),
+    path("visits/<uuid:pk>/check-in", iv.VisitCheckIn.as_view(), name="visit-check-in"),
+    path("visits/<uuid:pk>/submit", iv.VisitSubmit.as_view(), name="visit-submit"),
+    path("visits/<uuid:pk>/close", iv.VisitClose.as_view(), name="visit-close"),
+    path("visits/<uuid:pk>/cancel", iv.VisitCancel.as_view(), name="visit-cancel"),
+    path("findings", iv.FindingList.as_view(), name="finding-list"),
+    path("findings/<uuid:pk>", iv.FindingDetail.as_view(), name="finding-detail"),
+    path("findings/<uuid:pk>/confirm", iv.FindingConfirm.as_view(), name="finding-confirm"),
+    path("findings/<uuid:pk>/dismiss", iv.FindingDismiss.as_view(), name="finding-dismiss"),
+    path("findings/<uuid:pk>/publish", iv.FindingPublish.as_view(), name="finding-publish"),
+    path("findings/<uuid:pk>/rectification", iv.FindingRectification.as_view(),
+         name="finding-rectification"),
+    path("findings/<uuid:pk>/verify", iv.FindingVerify.as_view(), name="finding-verify"),
+]
+
+from audits.api.sync_views import SyncView  # noqa: E402
+
+urlpatterns += [path("sync", SyncView.as_view(), name="sync")]

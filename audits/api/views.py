@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from audits.api import serializers as out
 from audits.api.pagination import CursorPage
 from audits.api.throttling import AuthIPThrottle, AuthUsernameThrottle
+from audits.api.util import valid as _valid
 from audits.choices import Level, Role
 from audits.models import Unit, User
 from audits.selectors import org
@@ -170,9 +171,3 @@ def _unit_or_404(user: User, unit_id):  # noqa: ANN001, ANN202
     if unit_id is None:
         return None
     return get_object_or_404(visible(user, Unit), pk=unit_id)
-
-
-def _valid(serializer_class: type[s.Serializer], data) -> dict:  # noqa: ANN001
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)

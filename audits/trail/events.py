@@ -26,3 +26,18 @@ def _json(data: dict[str, Any] | None) -> str | None:
     import json
 
     return None if data is None else json.dumps(data, ensure_ascii=False, default=str)
+
+
+def record_events(*, action: str, object_type: str, object_ids: list[str]) -> None:
+    """Append one event per object in a single statement (reads of secret objects)."""
+    if not object_ids:
+        return
+    ctx = context.current()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_event (actor_id, actor_label, action, operation, object_type,"
+            " object_id, ip, device_id, request_id)"
+            " SELECT %s, %s, %s, 'read', %s, unnest(%s::text[]), %s::inet, %s, %s",
+            [ctx.get("actor_id"), ctx.get("actor_label", ""), action, object_type,
+             object_ids, ctx.get("ip"), ctx.get("device_id", ""), ctx.get("request_id", "")],
+        )

@@ -1,0 +1,40 @@
+"""GET /api/v1/sync: the mobile app's offline cache (see audits/selectors/sync.py)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers as s
+from rest_framework.response import Response
+
+from audits.api import inspection_serializers as io
+from audits.api.base import Endpoint
+from audits.api.serializers import UnitOut
+from audits.api.util import valid
+from audits.models import Notification
+from audits.selectors.sync import sync_page
+
+
+class NotificationOut(s.ModelSerializer):
+    finding = s.UUIDField(source="finding_id", allow_null=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "text", "finding", "created_at", "read_at"]
+
+
+class SyncParams(s.Serializer):
+    cursor = s.CharField(required=False, max_length=8192)
+    limit = s.IntegerField(required=False, min_value=1, max_value=2000, default=500)
+
+
+OUT = {"units": UnitOut, "checklists": io.ChecklistOut, "visits": io.VisitOut,
+       "findings": io.FindingOut, "notifications": NotificationOut}
+
+
+class SyncView(Endpoint):
+    @extend_schema(parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)])
+    def get(self, request):
+        params = valid(SyncParams, request.query_params)
+        page = sync_page(request.user, params.get("cursor"), params["limit"])
+        changes = {kind: OUT[kind](rows, many=True).data for kind, rows in page.changes.items()}
+        changes["photos"] = []  # evidence photos arrive with the photo capability
+        return Response({"cursor": page.cursor, "has_more": page.has_more, "reset": page.reset,
+                         "changes": changes, "removed": page.removed})

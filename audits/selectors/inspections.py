@@ -1,0 +1,79 @@
+"""Reads of campaigns, visits and findings; all start from `visibility.visible`."""
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from audits.choices import FindingStatus, Mode, VisitStatus
+from audits.models import Campaign, Finding, Unit, User, Visit
+from audits.trail.events import record_events
+from audits.visibility import my_teams, visible
+
+
+def campaigns_for(user: User, *, mode: str | None = None) -> QuerySet[Campaign]:
+    qs = visible(user, Campaign).select_related("unit")
+    return qs.filter(mode=mode) if mode else qs
+
+
+def visits_for(user: User, *, status: str | None = None, campaign=None,  # noqa: ANN001
+               team=None) -> QuerySet[Visit]:  # noqa: ANN001
+    qs = visible(user, Visit).select_related("campaign", "target")
+    if status:
+        qs = qs.filter(status=status)
+    if campaign:
+        qs = qs.filter(campaign_id=campaign)
+    if team:
+        qs = qs.filter(team_id=team)
+    return qs
+
+
+def findings_for(user: User, *, visit=None, campaign=None, unit: Unit | None = None,  # noqa: ANN001
+                 status: str | None = None, severity: str | None = None,
+                 overdue: bool = False) -> QuerySet[Finding]:
+    qs = visible(user, Finding).select_related("visit", "checklist_item")
+    if visit:
+        qs = qs.filter(visit_id=visit)
+    if campaign:
+        qs = qs.filter(visit__campaign_id=campaign)
+    if unit is not None:
+        qs = qs.filter(Q(responsible_unit__path__startswith=unit.path)
+                       | Q(visit__target__path__startswith=unit.path))
+    if status:
+        qs = qs.filter(status=status)
+    if severity:
+        qs = qs.filter(severity=severity)
+    if overdue:
+        qs = qs.filter(status__in=[FindingStatus.PUBLISHED, FindingStatus.RETURNED],
+                       rectify_by__lt=timezone.localdate())
+    return qs.prefetch_related("responsible_officials")
+
+
+def note_secret_reads(user: User, visits: Iterable[Visit]) -> None:
+    """Audit every read of an unannounced visit before it is closed, by anyone off its team.
+
+    Their campaign is noted too: who looked, and when, is for the auditors to see.
+    """
+    visits = [v for v in visits
+              if v.campaign.mode == Mode.UNANNOUNCED
+              and v.status not in (VisitStatus.CLOSED, VisitStatus.CANCELLED)]
+    if not visits:
+        return
+    mine = set(my_teams(user).values_list("pk", flat=True))
+    read = [v for v in visits if v.team_id not in mine]
+    record_events(action="visit.read", object_type="visit",
+                  object_ids=[str(v.pk) for v in read])
+
+
+def note_secret_campaign_reads(user: User, campaigns: Iterable[Campaign]) -> None:
+    """The same for campaigns: an unannounced campaign with visits still open."""
+    campaigns = [c for c in campaigns if c.mode == Mode.UNANNOUNCED]
+    if not campaigns:
+        return
+    open_ones = set(Visit.objects.filter(campaign__in=campaigns).exclude(
+        status__in=[VisitStatus.CLOSED, VisitStatus.CANCELLED]).exclude(
+        team__in=my_teams(user)).values_list("campaign_id", flat=True))
+    read = [c for c in campaigns if c.pk in open_ones]
+    # A campaign whose open visits all belong to the reader's team is the team's own work.
+    record_events(action="campaign.read", object_type="campaign",
+                  object_ids=[str(c.pk) for c in read])
