@@ -1,0 +1,28 @@
+# One image for web, worker, beat and the migrate job (docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MEDIA_ROOT=/data/media
+
+# Bulletins are Chinese PDFs: the worker needs CJK fonts to render them.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+# The code stays root-owned and read-only to the app; only media and var/ are writable. The
+# media directory exists in the image so a fresh named volume inherits its owner.
+RUN useradd --system --uid 10001 --user-group --home-dir /app --no-create-home app \
+ && mkdir -p /data/media /app/var \
+ && chown app:app /data/media /app/var
+COPY . .
+
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "server.wsgi", "-b", "0.0.0.0:8000", "-w", "4"]

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make test`, what CI runs: lint, dependency audit, migration check, then pytest against real
+# PostgreSQL and Redis. Every step must pass; pytest's exit code is ours (5, no tests, fails too).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=.venv/bin
+
+if [[ "${1:-}" != --with-services ]]; then
+    # Browser tests drive Debian's Chromium; bulletin tests read PDFs back with poppler.
+    "$bin/python" scripts/services.py packages chromium fonts-noto-cjk poppler-utils
+    "$bin/ruff" check .
+    # A reported vulnerability fails the run; a vulnerability service that cannot be reached
+    # (offline machines) is only a warning, so work offline is not blocked.
+    if ! audit=$("$bin/pip-audit" --progress-spinner off -r requirements.txt 2>&1); then
+        if grep -qi "known vulnerabilit" <<<"$audit"; then
+            echo "$audit" >&2
+            exit 1
+        fi
+        echo "WARNING: pip-audit could not reach its vulnerability service; audit skipped" >&2
+    fi
+    # One set of servers for both steps below; services.py stops private ones afterwards.
+    exec "$bin/python" scripts/services.py run --mode test -- "$0" --with-services "$@"
+fi
+shift
+
+python manage.py makemigrations --check --dry-run
+exec pytest "$@"
