@@ -203,3 +203,9 @@ class FindingFilter(s.Serializer):
 
 class CampaignFilter(s.Serializer):
     mode = s.ChoiceField(choices=Mode.choices, required=False)
+
+
+class StatsParams(s.Serializer):
+    unit = s.UUIDField(required=False)
+    start = s.DateField(required=False)
+    end = s.DateField(required=False)

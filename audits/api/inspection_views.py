@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
 
@@ -115,11 +116,11 @@ class CampaignDraw(Endpoint):
                          "visits": io.VisitOut(created, many=True).data}, status=201)
 
     def get(self, request, pk):
-        from audits.services import draws
-
         campaign = seen(request.user, Campaign, pk)
         if not hasattr(campaign, "draw"):
-            return Response({"detail": "no draw"}, status=404)
+            raise NotFound()
+        from audits.services import draws
+
         return Response(draws.draw_reveal(campaign=campaign, today=timezone.localdate()))
 
 
@@ -307,3 +308,21 @@ class FindingVerify(Endpoint):
                                                 comment=data["comment"],
                                                 rectify_by=data.get("rectify_by"))
         return versioned(io.FindingOut(finding).data, finding)
+
+
+class StatsView(Endpoint):
+    """GET /stats: figures over what the caller may see."""
+
+    @extend_schema(parameters=[OpenApiParameter("unit", str), OpenApiParameter("from", str),
+                               OpenApiParameter("to", str)])
+    def get(self, request):
+        from audits.selectors.stats import figures
+
+        params = valid(io.StatsParams, {
+            key: value for key, value in {
+                "unit": request.query_params.get("unit"),
+                "start": request.query_params.get("from"),
+                "end": request.query_params.get("to")}.items() if value})
+        unit = seen(request.user, Unit, params["unit"]) if params.get("unit") else None
+        return Response(figures(request.user, unit=unit, start=params.get("start"),
+                                end=params.get("end")))

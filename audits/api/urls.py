@@ -42,3 +42,4 @@ urlpatterns += [
 from audits.api.sync_views import SyncView  # noqa: E402
 
 urlpatterns += [path("sync", SyncView.as_view(), name="sync")]
+urlpatterns += [path("stats", iv.StatsView.as_view(), name="stats")]
