@@ -125,10 +125,7 @@ def test_matrix(who, published):
     allowed = SEES_PUBLISHED if published else SEES_VISIT
     wrong = []
     for name, (method, url, showed, thing) in reads(w).items():
-        if thing == "visit":
-            may = who in SEES_VISIT
-        else:
-            may = who in allowed
+        may = who in SEES_VISIT if thing == "visit" else who in allowed
         body = {"lat": 34.0, "lon": 117.0, "at": timezone.now().isoformat()} \
             if method == "post" else None
         answer = getattr(client, method)(url, body, format="json") if body else \
