@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from audits.api.problems import problem_response
 from audits.trail import context
 
+_STATUS_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found",
+                 405: "method_not_allowed", 413: "payload_too_large", 500: "server_error"}
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -61,6 +63,12 @@ class RequestContextMiddleware:
 
         with context.bind(source):
             response = self.get_response(request)
+        if is_api(request) and response.status_code >= 400 and not response.get(
+                "Content-Type", "").startswith(("application/problem+json", "application/json")):
+            # Django's own pages (the DEBUG 404 page, a CSRF refusal) never reach a client
+            # of the API: the same status, as a problem.
+            response = problem_response(response.status_code, _STATUS_CODES.get(
+                response.status_code, "error"), response.reason_phrase)
         response["X-Request-ID"] = request.request_id
         return response
 

@@ -132,3 +132,10 @@ def test_chinese_text_round_trips_unescaped(planner):
     UnitFactory(name="萧县龙城镇")
     answer = bearer(planner).get("/api/v1/units?q=龙城")
     assert "萧县龙城镇".encode() in answer.content
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unknown_api_path_is_problem_json_with_debug_on_and_off(settings, api, debug):
+    settings.DEBUG = debug
+    body = assert_problem(api.get("/api/v1/no/such/thing"), 404, "not_found")
+    assert "urlpatterns" not in json.dumps(body)
