@@ -66,7 +66,7 @@ class DrawIn(s.Serializer):
     frame_unit = s.UUIDField()
     level = s.ChoiceField(choices=Level.choices)
     size = s.IntegerField(min_value=1, max_value=500)
-    seed = s.CharField(min_length=8, max_length=128, required=False)
+    seed = s.CharField(min_length=8, max_length=128, required=False, trim_whitespace=False)
     teams = s.ListField(child=s.UUIDField(), required=False, max_length=50)
 
 
@@ -209,3 +209,54 @@ class StatsParams(s.Serializer):
     unit = s.UUIDField(required=False)
     start = s.DateField(required=False)
     end = s.DateField(required=False)
+
+
+class DrawOut(s.Serializer):
+    commitment = s.CharField()
+    size = s.IntegerField()
+    skipped = s.ListField(child=s.DictField())
+    visits = VisitOut(many=True)
+
+
+class DrawTarget(s.Serializer):
+    id = s.UUIDField()
+    code = s.CharField()
+    name = s.CharField()
+
+
+class DrawRevealOut(s.Serializer):
+    seed = s.CharField()
+    commitment = s.CharField()
+    algorithm = s.CharField()
+    frame_unit = s.UUIDField()
+    frame_unit_code = s.CharField()
+    level = s.CharField()
+    size = s.IntegerField()
+    targets = DrawTarget(many=True)
+    skipped = s.ListField(child=s.DictField())
+    frame = s.ListField(child=s.CharField())
+    drawn_at = s.DateTimeField()
+
+
+class FindingCounts(s.Serializer):
+    total = s.IntegerField()
+    by_severity = s.DictField(child=s.IntegerField())
+    by_category = s.DictField(child=s.IntegerField())
+    by_unit = s.DictField(child=s.IntegerField())
+
+
+class RectificationCounts(s.Serializer):
+    verified = s.IntegerField()
+    on_time = s.IntegerField()
+    overdue = s.IntegerField()
+
+
+class StatsOut(s.Serializer):
+    visits_done = s.IntegerField()
+    units_covered = s.IntegerField()
+    findings = FindingCounts()
+    interviews_held = s.IntegerField()
+    officials_interviewed = s.IntegerField()
+    bulletins_issued = s.IntegerField()
+    reassignments_effective = s.IntegerField()
+    rectification = RectificationCounts()

@@ -20,7 +20,7 @@ from audits.models import (
     Visit,
 )
 from audits.selectors import inspections as reads
-from audits.services import campaigns, findings, teams, visits
+from audits.services import campaigns, draws, findings, teams, visits
 from audits.visibility import visible
 
 
@@ -96,10 +96,8 @@ class CampaignDetail(Endpoint):
 
 
 class CampaignDraw(Endpoint):
-    @extend_schema(request=io.DrawIn)
+    @extend_schema(request=io.DrawIn, responses={201: io.DrawOut})
     def post(self, request, pk):
-        from audits.services import draws
-
         data = valid(io.DrawIn, request.data)
         user = request.user
         campaign = seen(user, Campaign, pk)
@@ -112,15 +110,15 @@ class CampaignDraw(Endpoint):
             level=data["level"], size=data["size"], seed=data.get("seed"), teams=chosen)
         created = Visit.objects.filter(campaign=campaign, target_id__in=draw.targets,
                                        drawn=True).order_by("window_start", "id")
-        return Response({"commitment": draw.commitment,
+        return Response({"commitment": draw.commitment, "size": draw.size,
+                         "skipped": draw.skipped,
                          "visits": io.VisitOut(created, many=True).data}, status=201)
 
+    @extend_schema(responses=io.DrawRevealOut)
     def get(self, request, pk):
         campaign = seen(request.user, Campaign, pk)
         if not hasattr(campaign, "draw"):
             raise NotFound()
-        from audits.services import draws
-
         return Response(draws.draw_reveal(campaign=campaign, today=timezone.localdate()))
 
 
@@ -145,8 +143,6 @@ class VisitList(ListEndpoint):
 
     @extend_schema(request=io.VisitIn, responses={201: io.VisitOut})
     def post(self, request):
-        from audits.services import draws
-
         data = valid(io.VisitIn, request.data)
         user = request.user
         visit, created = draws.visit_add(
@@ -314,7 +310,7 @@ class StatsView(Endpoint):
     """GET /stats: figures over what the caller may see."""
 
     @extend_schema(parameters=[OpenApiParameter("unit", str), OpenApiParameter("from", str),
-                               OpenApiParameter("to", str)])
+                               OpenApiParameter("to", str)], responses=io.StatsOut)
     def get(self, request):
         from audits.selectors.stats import figures
 

@@ -29,8 +29,31 @@ OUT = {"units": UnitOut, "checklists": io.ChecklistOut, "visits": io.VisitOut,
        "findings": io.FindingOut, "notifications": NotificationOut}
 
 
+class SyncChanges(s.Serializer):
+    units = UnitOut(many=True)
+    checklists = io.ChecklistOut(many=True)
+    visits = io.VisitOut(many=True)
+    findings = io.FindingOut(many=True)
+    photos = s.ListField(child=s.DictField())
+    notifications = NotificationOut(many=True)
+
+
+class Removed(s.Serializer):
+    type = s.ChoiceField(choices=["visit", "finding"])
+    id = s.UUIDField()
+
+
+class SyncOut(s.Serializer):
+    cursor = s.CharField()
+    has_more = s.BooleanField()
+    reset = s.BooleanField()
+    changes = SyncChanges()
+    removed = Removed(many=True)
+
+
 class SyncView(Endpoint):
-    @extend_schema(parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)])
+    @extend_schema(parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+                   responses=SyncOut)
     def get(self, request):
         params = valid(SyncParams, request.query_params)
         page = sync_page(request.user, params.get("cursor"), params["limit"])

@@ -60,6 +60,9 @@ class Draw(models.Model):
     size = models.PositiveIntegerField()
     targets = ArrayField(models.UUIDField(), default=list)
     skipped = models.JSONField(default=list)
+    # The codes of the sampling frame, in code order, so the revealed draw can be rerun
+    # without database access (docs/DRAW.md).
+    frame = ArrayField(models.CharField(max_length=12), default=list)
     drawn_by = models.ForeignKey("audits.User", on_delete=models.PROTECT, related_name="+")
     drawn_at = models.DateTimeField(auto_now_add=True)
 

@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from audits.choices import FindingStatus, VisitStatus
+from audits.conflicts import check_assignment
 from audits.errors import WrongState
 from audits.geo import metres_between
 from audits.models import Finding, Team, User, Visit
 from audits.permissions import inspects, leads, plans
 from audits.services.common import acting, bump, check_version, locked
+from audits.services.draws import conflict_day
 from audits.services.sync_marks import touch_findings, visit_left_view
 from audits.visibility import visible
 
@@ -101,8 +103,6 @@ def visit_update(*, actor: User, visit_id, if_match: str | None,  # noqa: ANN001
                  team: Team | None = None, window_start: datetime | None = None,
                  window_end: datetime | None = None) -> Visit:
     """A planner reassigns the team or moves the window of a visit not yet started."""
-    from audits.conflicts import check_assignment
-
     with acting(actor, "visit.update"):
         visit = _visit(actor, visit_id)
         if not plans(actor, visit.campaign):
@@ -120,7 +120,7 @@ def visit_update(*, actor: User, visit_id, if_match: str | None,  # noqa: ANN001
             raise ValidationError({"window_end": [_("窗口结束不能早于开始。")]})
         old_team = visit.team
         if team is not None and team.pk != old_team.pk:
-            check_assignment(team, visit.target, on=timezone.localdate())
+            check_assignment(team, visit.target, on=conflict_day(visit.campaign))
             visit.team = team
             changed.append("team")
         if changed:
