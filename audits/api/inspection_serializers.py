@@ -199,6 +199,7 @@ class FindingFilter(s.Serializer):
     status = s.ChoiceField(choices=FindingStatus.choices, required=False)
     severity = s.ChoiceField(choices=Severity.choices, required=False)
     overdue = s.BooleanField(required=False, default=False)
+    q = s.CharField(required=False, max_length=100)
 
 
 class CampaignFilter(s.Serializer):

@@ -30,7 +30,7 @@ def visits_for(user: User, *, status: str | None = None, campaign=None,  # noqa:
 
 def findings_for(user: User, *, visit=None, campaign=None, unit: Unit | None = None,  # noqa: ANN001
                  status: str | None = None, severity: str | None = None,
-                 overdue: bool = False) -> QuerySet[Finding]:
+                 overdue: bool = False, q: str | None = None) -> QuerySet[Finding]:
     qs = visible(user, Finding).select_related("visit", "checklist_item")
     if visit:
         qs = qs.filter(visit_id=visit)
@@ -46,6 +46,8 @@ def findings_for(user: User, *, visit=None, campaign=None, unit: Unit | None = N
     if overdue:
         qs = qs.filter(status__in=[FindingStatus.PUBLISHED, FindingStatus.RETURNED],
                        rectify_by__lt=timezone.localdate())
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q))
     return qs.prefetch_related("responsible_officials")
 
 

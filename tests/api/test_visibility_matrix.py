@@ -13,6 +13,8 @@ import pytest
 from django.utils import timezone
 
 from audits.choices import Role
+from audits.models import Draw
+from audits.services.draws import commitment
 from tests.conftest import bearer
 from tests.factories import (
     CampaignFactory,
@@ -60,6 +62,11 @@ def build(published: bool):
     visit = VisitFactory(campaign=campaign, team=team_a, target=units["village_a"],
                          status="closed" if published else "in_progress",
                          closed_at=timezone.now() if published else None)
+    seed = "a-seed-for-the-matrix"
+    Draw.objects.create(campaign=campaign, seed=seed, commitment=commitment(seed),
+                        frame_unit=units["county_a"], level="village", size=1,
+                        targets=[visit.target_id], frame=[visit.target.code],
+                        drawn_by=users["planner_city"])
     finding = FindingFactory(visit=visit, status="published" if published else "submitted",
                              rectify_by=date.today() + timedelta(days=30) if published else None)
     return {"units": units, "users": users, "campaign": campaign, "visit": visit,
@@ -91,6 +98,7 @@ def reads(w):
         "campaign list": ("get", "/api/v1/campaigns", listed(c), "visit"),
         "campaign list by mode": ("get", "/api/v1/campaigns?mode=unannounced", listed(c),
                                   "visit"),
+        "campaign draw": ("get", f"/api/v1/campaigns/{c}/draw", found, "visit"),
         "visit detail": ("get", f"/api/v1/visits/{v}", found, "visit"),
         "visit list": ("get", "/api/v1/visits", listed(v), "visit"),
         "visit list by campaign": ("get", f"/api/v1/visits?campaign={c}", listed(v), "visit"),
