@@ -3,11 +3,7 @@
 from rest_framework import generics
 from rest_framework.views import APIView
 
-try:
-    from audits.api.idempotency import IdempotencyMixin
-except ImportError:  # pragma: no cover - being written
-    class IdempotencyMixin:  # type: ignore[no-redef]
-        pass
+from audits.api.replay import IdempotencyMixin
 
 
 class Endpoint(IdempotencyMixin, APIView):

@@ -1,0 +1,135 @@
+"""`Idempotency-Key` on every POST: a retry gets the first answer, never a second change.
+
+The key is claimed inside the request's own transaction (ATOMIC_REQUESTS) by inserting a
+row under a unique (user, key) index. A concurrent duplicate blocks on that uncommitted
+row: when the first request commits, the duplicate finds its stored answer and replays it
+(one change, two equal answers); when the first fails and rolls back, the claim vanishes
+with everything else and the duplicate runs as if it were first. A duplicate still blocked
+after `IDEMPOTENCY_WAIT_SECONDS` gets 409. The stored answer commits with the change, so a
+remembered key always means the change happened.
+"""
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from audits.errors import Conflict, DomainError, Unprocessable
+from audits.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+KEPT_HEADERS = ("Location", "ETag")
+
+
+class InvalidKey(DomainError):
+    default_detail = _("Idempotency-Key 须为 1 到 255 个字符。")
+    default_code = "invalid_idempotency_key"
+
+
+class KeyReused(Unprocessable):
+    default_detail = _("该 Idempotency-Key 已用于另一个请求。")
+    default_code = "idempotency_key_reused"
+
+
+class InProgress(Conflict):
+    default_detail = _("相同 Idempotency-Key 的请求仍在处理中。")
+    default_code = "idempotency_in_progress"
+
+
+class _Replay(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _fingerprint(request: Any, streamed: bool) -> str:
+    """What makes two requests "the same": method, path and body.
+
+    Views that stream large bodies (uploads) are not read into memory for this: their
+    requests are identified by method, path and headers, and their own client-chosen ids
+    and checksums decide whether the content matches.
+    """
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(b"\0" + request.get_full_path().encode() + b"\0")
+    if streamed:
+        for name in ("Content-Length", "Content-Type", "Upload-Offset"):
+            digest.update(f"{name}={request.headers.get(name, '')}\0".encode())
+    else:
+        digest.update(request.body)
+    return digest.hexdigest()
+
+
+def _claim(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """Insert the claim (None) or return the record of an earlier request with this key."""
+    wait = int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{wait}ms"])
+            cursor.execute(
+                "INSERT INTO audits_idempotencyrecord (user_id, key, fingerprint, created_at,"
+                " content_type) VALUES (%s, %s, %s, now(), '')"
+                " ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+                [user_id, key, fingerprint])
+            claimed = cursor.fetchone() is not None
+            cursor.execute("SELECT set_config('lock_timeout', '0', true)")
+    except DatabaseError as exc:  # the first request is still running
+        raise InProgress() from exc
+    if claimed:
+        return None
+    return IdempotencyRecord.objects.get(user_id=user_id, key=key)
+
+
+class IdempotencyMixin:
+    """For DRF views: honours `Idempotency-Key` on POST (see the module docstring)."""
+
+    def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self._idempotency = None
+        key = request.headers.get(HEADER)
+        if request.method != "POST" or key is None or not request.user.is_authenticated:
+            return
+        if not 0 < len(key) <= 255:
+            raise InvalidKey()
+        fingerprint = _fingerprint(request, streamed=hasattr(self, "max_body_bytes"))
+        record = _claim(request.user.pk, key, fingerprint)
+        if record is None:
+            self._idempotency = (request.user.pk, key)
+            return
+        if record.fingerprint != fingerprint:
+            raise KeyReused()
+        if record.completed_at is None:
+            raise InProgress()
+        stored = json.loads(bytes(record.response))
+        headers = {**stored["headers"], "Idempotent-Replayed": "true"}
+        raise _Replay(Response(stored["data"], status=record.status_code, headers=headers))
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, _Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        claim = getattr(self, "_idempotency", None)
+        if claim is not None and 200 <= response.status_code < 300:
+            # Stored in the request's transaction: it commits with the change, or not at all.
+            headers = {name: response[name] for name in KEPT_HEADERS if name in response}
+            stored = {"data": response.data, "headers": headers}
+            IdempotencyRecord.objects.filter(user_id=claim[0], key=claim[1]).update(
+                status_code=response.status_code, content_type="application/json",
+                response=json.dumps(stored, cls=JSONEncoder, ensure_ascii=False).encode(),
+                completed_at=timezone.now())
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def purge_idempotency_records(*, older_than: timedelta) -> int:
+    """Forget keys older than `older_than` (kept at least 24 h, per the contract)."""
+    cutoff = timezone.now() - max(older_than, timedelta(hours=24))
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
