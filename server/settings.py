@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = REDIS_URL
 CELERY_IMPORTS = [
     "workers.accounts",
+    "workers.maintenance",
 ]
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_RESULT_BACKEND = None
@@ -206,6 +207,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "purge-idempotency-records": {
+        "task": "workers.maintenance.purge_idempotency_records",
+        "schedule": timedelta(hours=6),
+    },
     "expire-idle-device-sessions": {
         "task": "workers.accounts.expire_idle_device_sessions",
         "schedule": timedelta(hours=1),
@@ -229,6 +234,10 @@ else:
     EMAIL_USE_TLS = _mail.scheme == "smtp+tls"
     EMAIL_USE_SSL = _mail.scheme == "smtps"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "duchaa@localhost")
+
+# Idempotency-Key: how long a duplicate waits for the first request, how long keys live.
+IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "10"))
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 48)
 
 # A check-in or photo farther than this from the target is flagged (never refused).
 CHECKIN_FAR_METRES = env_int("CHECKIN_FAR_METRES", 1000)

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
@@ -26,6 +26,7 @@ from audits.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 KEPT_HEADERS = ("Location", "ETag")
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 class InvalidKey(DomainError):
@@ -69,21 +70,31 @@ def _fingerprint(request: Any, streamed: bool) -> str:
 def _claim(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
     """Insert the claim (None) or return the record of an earlier request with this key."""
     wait = int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{wait}ms"])
-            cursor.execute(
-                "INSERT INTO audits_idempotencyrecord (user_id, key, fingerprint, created_at,"
-                " content_type) VALUES (%s, %s, %s, now(), '')"
-                " ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
-                [user_id, key, fingerprint])
-            claimed = cursor.fetchone() is not None
-            cursor.execute("SELECT set_config('lock_timeout', '0', true)")
-    except DatabaseError as exc:  # the first request is still running
-        raise InProgress() from exc
-    if claimed:
-        return None
-    return IdempotencyRecord.objects.get(user_id=user_id, key=key)
+    # A claim can vanish between our insert and our read (its request failed and gave
+    # the key back): then the key is free again, and we try once more to take it.
+    for _attempt in range(3):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('lock_timeout')")
+                previous = cursor.fetchone()[0]
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{wait}ms"])
+                cursor.execute(
+                    "INSERT INTO audits_idempotencyrecord (user_id, key, fingerprint,"
+                    " created_at, content_type) VALUES (%s, %s, %s, now(), '')"
+                    " ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
+                    [user_id, key, fingerprint])
+                claimed = cursor.fetchone() is not None
+                cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise InProgress() from exc  # the first request is still running
+            raise
+        if claimed:
+            return None
+        record = IdempotencyRecord.objects.filter(user_id=user_id, key=key).first()
+        if record is not None:
+            return record
+    raise InProgress()
 
 
 class IdempotencyMixin:
@@ -117,14 +128,20 @@ class IdempotencyMixin:
 
     def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
         claim = getattr(self, "_idempotency", None)
-        if claim is not None and 200 <= response.status_code < 300:
+        records = None if claim is None else IdempotencyRecord.objects.filter(
+            user_id=claim[0], key=claim[1])
+        if records is not None and 200 <= response.status_code < 300:
             # Stored in the request's transaction: it commits with the change, or not at all.
             headers = {name: response[name] for name in KEPT_HEADERS if name in response}
             stored = {"data": response.data, "headers": headers}
-            IdempotencyRecord.objects.filter(user_id=claim[0], key=claim[1]).update(
+            records.update(
                 status_code=response.status_code, content_type="application/json",
                 response=json.dumps(stored, cls=JSONEncoder, ensure_ascii=False).encode(),
                 completed_at=timezone.now())
+        elif records is not None and not connection.needs_rollback:
+            # A refusal that is not rolled back (an answer returned rather than raised, or a
+            # view with its own transactions) gives the key back; a rollback takes it anyway.
+            records.delete()
         return super().finalize_response(request, response, *args, **kwargs)
 
 

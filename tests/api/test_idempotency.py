@@ -1,23 +1,15 @@
 """`Idempotency-Key`: retries replay the first answer and never change anything twice."""
 
-import os
-import socket
-import subprocess
-import sys
-import threading
-import time
-import uuid
 from datetime import timedelta
 
 import pytest
-import requests
 from django.db import connection
 from django.utils import timezone
 
 from audits.api.replay import purge_idempotency_records
 from audits.choices import Role
 from audits.models import Campaign, IdempotencyRecord
-from tests.conftest import ROOT, bearer, database_url_for
+from tests.conftest import bearer, database_url_for
 from tests.factories import ChecklistFactory, UserFactory, tree
 
 
@@ -107,70 +99,6 @@ def test_old_keys_are_purged_but_never_before_a_day(setting):
     assert purge_idempotency_records(older_than=timedelta(hours=1)) == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def gunicorn(transactional_db):
-    """Two real server processes on the test database."""
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=database_url_for(connection.settings_dict["NAME"]),
-               ALLOWED_HOSTS="127.0.0.1", THROTTLE_USER="100000/min",
-               IDEMPOTENCY_WAIT_SECONDS="20")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "server.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, "gunicorn exited"
-        assert time.monotonic() < deadline, "gunicorn did not answer in 30 s"
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-def test_the_same_request_at_the_same_instant_on_two_processes(gunicorn):
-    units = tree()
-    planner = UserFactory(unit=units["city"], roles=[Role.PLANNER])
-    checklist = ChecklistFactory(owner_unit=units["city"])
-    token = bearer(planner)._credentials["HTTP_AUTHORIZATION"]
-    rounds = 15
-    for n in range(rounds):
-        body = campaign_body(units, checklist, title=f"并发{n}", id=str(uuid.uuid4()))
-        barrier = threading.Barrier(2)
-        answers = [None, None]
-
-        def send(slot, body=body, barrier=barrier, answers=answers, n=n):
-            session = requests.Session()
-            barrier.wait()
-            answers[slot] = session.post(f"{gunicorn}/api/v1/campaigns", json=body,
-                                         headers={"Authorization": token,
-                                                  "Idempotency-Key": f"race-{n}"}, timeout=30)
-
-        threads = [threading.Thread(target=send, args=(slot,)) for slot in (0, 1)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        first, second = answers
-        assert first.status_code == second.status_code == 201, (first.text, second.text)
-        assert first.content == second.content
-        replayed = [a.headers.get("Idempotent-Replayed") for a in answers]
-        assert sorted(replayed, key=str) == sorted([None, "true"], key=str)
-    assert Campaign.objects.count() == rounds
-
-
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_repeat_while_the_first_still_runs_is_409(settings):
     import psycopg
@@ -192,3 +120,142 @@ def test_a_repeat_while_the_first_still_runs_is_409(settings):
     assert answer.status_code == 409
     assert answer.json()["code"] == "idempotency_in_progress"
     assert Campaign.objects.count() == 0
+
+
+# --- The mixin on the test-only views of tests/faults/idempotency_urls.py ---
+
+UNITS = "/api/test-idem/units"
+
+
+@pytest.fixture
+def caller(db):
+    return UserFactory(roles=[Role.PLANNER])
+
+
+def _units(code: str) -> int:
+    from audits.models import Unit
+
+    return Unit.objects.filter(code=code).count()
+
+
+@pytest.mark.urls("tests.faults.idempotency_urls")
+def test_a_replay_is_byte_identical_with_its_location_and_changes_nothing(caller):
+    client = bearer(caller)
+    body = {"code": "I0001", "name": "幂等\u2028单位 \"引号\""}
+    first = client.post(UNITS, body, format="json", HTTP_IDEMPOTENCY_KEY="u-1")
+    again = client.post(UNITS, body, format="json", HTTP_IDEMPOTENCY_KEY="u-1")
+    assert first.status_code == again.status_code == 201
+    assert again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"]
+    assert again["Location"] == first["Location"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert _units("I0001") == 1
+    record = IdempotencyRecord.objects.get(user=caller, key="u-1")
+    assert record.status_code == 201
+    assert record.completed_at is not None
+
+
+@pytest.mark.urls("tests.faults.idempotency_urls")
+def test_without_a_key_nothing_changes(caller):
+    client = bearer(caller)
+    first = client.post(UNITS, {"code": "I0002"}, format="json")
+    assert first.status_code == 201
+    assert "Idempotent-Replayed" not in first
+    assert client.post(UNITS, {"code": "I0003"}, format="json").status_code == 201
+    assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.urls("tests.faults.idempotency_urls")
+def test_another_body_under_the_same_key_is_422_and_changes_nothing(caller):
+    client = bearer(caller)
+    assert client.post(UNITS, {"code": "I0004"}, format="json",
+                       HTTP_IDEMPOTENCY_KEY="u-2").status_code == 201
+    other = client.post(UNITS, {"code": "I0005"}, format="json", HTTP_IDEMPOTENCY_KEY="u-2")
+    assert other.status_code == 422
+    assert other["Content-Type"] == "application/problem+json"
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert _units("I0005") == 0
+    # The same path with another query string is another request too.
+    query = client.post(UNITS + "?x=1", {"code": "I0004"}, format="json",
+                        HTTP_IDEMPOTENCY_KEY="u-2")
+    assert query.status_code == 422
+
+
+@pytest.mark.urls("tests.faults.idempotency_urls")
+def test_the_same_key_from_another_user_is_another_key(caller):
+    other = UserFactory(roles=[Role.PLANNER])
+    assert bearer(caller).post(UNITS, {"code": "I0006"}, format="json",
+                               HTTP_IDEMPOTENCY_KEY="same").status_code == 201
+    theirs = bearer(other).post(UNITS, {"code": "I0007"}, format="json",
+                                HTTP_IDEMPOTENCY_KEY="same")
+    assert theirs.status_code == 201
+    assert "Idempotent-Replayed" not in theirs
+    assert _units("I0007") == 1
+    assert IdempotencyRecord.objects.filter(key="same").count() == 2
+
+
+@pytest.mark.urls("tests.faults.idempotency_urls")
+def test_a_first_request_failing_after_its_write_leaves_nothing_behind(caller):
+    client = bearer(caller)
+    failed = client.post(UNITS, {"code": "I0008", "fail": True}, format="json",
+                         HTTP_IDEMPOTENCY_KEY="u-3")
+    assert failed.status_code == 400
+    assert _units("I0008") == 0
+    assert not IdempotencyRecord.objects.filter(key="u-3").exists()
+    # The same retry runs again (and fails again); a corrected one under the key runs too.
+    assert client.post(UNITS, {"code": "I0008", "fail": True}, format="json",
+                       HTTP_IDEMPOTENCY_KEY="u-3").status_code == 400
+    fixed = client.post(UNITS, {"code": "I0008"}, format="json", HTTP_IDEMPOTENCY_KEY="u-3")
+    assert fixed.status_code == 201
+    assert "Idempotent-Replayed" not in fixed
+    assert _units("I0008") == 1
+
+
+@pytest.mark.urls("tests.faults.idempotency_urls")
+@pytest.mark.parametrize("key", ["", "k" * 256])
+def test_a_malformed_key_is_400_before_anything_runs(caller, key):
+    answer = bearer(caller).post(UNITS, {"code": "I0009"}, format="json",
+                                 HTTP_IDEMPOTENCY_KEY=key)
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid_idempotency_key"
+    assert _units("I0009") == 0
+
+
+@pytest.mark.urls("tests.faults.idempotency_urls")
+def test_a_key_of_255_characters_is_remembered(caller):
+    client = bearer(caller)
+    key = "k" * 255
+    assert client.post(UNITS, {"code": "I0010"}, format="json",
+                       HTTP_IDEMPOTENCY_KEY=key).status_code == 201
+    again = client.post(UNITS, {"code": "I0010"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.urls("tests.faults.idempotency_urls")
+def test_a_permission_that_reads_the_body_first_does_not_break_the_fingerprint(caller):
+    """DRF parses JSON from `request.body` (cached), so the fingerprint can still read it."""
+    client = bearer(caller)
+    url = "/api/test-idem/checked-units"
+    first = client.post(url, {"code": "P0001"}, format="json", HTTP_IDEMPOTENCY_KEY="c-1")
+    assert first.status_code == 201
+    again = client.post(url, {"code": "P0001"}, format="json", HTTP_IDEMPOTENCY_KEY="c-1")
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.content == first.content
+
+
+def test_the_scheduled_purge_keeps_keys_for_the_configured_hours(db, settings):
+    from workers.maintenance import purge_idempotency_records as task
+
+    settings.IDEMPOTENCY_TTL_HOURS = 48
+    user = UserFactory()
+    now = timezone.now()
+    for key, age in (("fresh", 1), ("almost-a-day", 23), ("stale", 49)):
+        record = IdempotencyRecord.objects.create(user=user, key=key, fingerprint="f")
+        IdempotencyRecord.objects.filter(pk=record.pk).update(
+            created_at=now - timedelta(hours=age))
+    assert task() == 1
+    assert set(IdempotencyRecord.objects.values_list("key", flat=True)) == {"fresh", "almost-a-day"}
+    settings.IDEMPOTENCY_TTL_HOURS = 1  # misconfigured: keys still live a day
+    assert task() == 0
