@@ -27,6 +27,7 @@ from audits.models import (
     Finding,
     Notification,
     Official,
+    Photo,
     Position,
     Rectification,
     Team,
@@ -192,3 +193,13 @@ def _rectifications(user: User, qs: QuerySet) -> QuerySet:
 @rule(Notification)
 def _notifications(user: User, qs: QuerySet) -> QuerySet:
     return qs.filter(recipient=user)
+
+
+
+@rule(Photo)
+def _photos(user: User, qs: QuerySet) -> QuerySet:
+    # Whoever may see its finding; a photo of the visit alone, whoever may see the visit.
+    return qs.filter(Q(finding__in=visible(user, Finding).values("pk"))
+                     | Q(finding__isnull=True, visit__in=visible(user, Visit).values("pk")))
+
+

@@ -193,6 +193,8 @@ CELERY_BROKER_URL = REDIS_URL
 CELERY_IMPORTS = [
     "workers.accounts",
     "workers.maintenance",
+    "workers.photos",
+    "workers.outbox",
 ]
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_RESULT_BACKEND = None
@@ -215,6 +217,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workers.accounts.expire_idle_device_sessions",
         "schedule": timedelta(hours=1),
     },
+    "outbox-sweep": {"task": "workers.outbox.sweep", "schedule": timedelta(seconds=30)},
 }
 
 EMAIL_URL = os.environ.get("EMAIL_URL", "console://")
@@ -258,3 +261,34 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# --- Photo evidence ---
+# Originals are stored byte-for-byte under content-addressed names through the storage API.
+# PHOTO_STORAGE_BACKEND switches the backend, e.g. "storages.backends.s3.S3Storage" (install
+# django-storages[s3] and set its AWS_* variables); default: the local disk under MEDIA_ROOT.
+STORAGES = {
+    "default": {"BACKEND": os.environ.get(
+        "PHOTO_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 40 * 1024 * 1024)  # one photo, one upload session
+PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)  # refused before decoding
+PHOTO_MIN_SIDE = env_int("PHOTO_MIN_SIDE", 64)  # smaller pictures are not evidence
+PHOTO_THUMBNAIL_PX = env_int("PHOTO_THUMBNAIL_PX", 320)
+PHOTO_PREVIEW_PX = env_int("PHOTO_PREVIEW_PX", 1600)
+PHOTO_FAR_METRES = env_int("PHOTO_FAR_METRES", CHECKIN_FAR_METRES)
+PHOTO_REUSE_HAMMING = env_int("PHOTO_REUSE_HAMMING", 4)  # dHash bits for "near-identical"
+PHOTO_UPLOADS_OPEN_PER_USER = env_int("PHOTO_UPLOADS_OPEN_PER_USER", 20)
+PHOTO_UPLOADS_BYTES_PER_USER = env_int("PHOTO_UPLOADS_BYTES_PER_USER", 400 * 1024 * 1024)
+PHOTO_UPLOAD_MAX_AGE_HOURS = env_int("PHOTO_UPLOAD_MAX_AGE_HOURS", 48)
+PHOTO_MAX_ATTEMPTS = env_int("PHOTO_MAX_ATTEMPTS", 4)
+PHOTO_TASK_TIME_LIMIT = min(env_int("PHOTO_TASK_TIME_LIMIT", 120), CELERY_TASK_TIME_LIMIT)
+PHOTO_X_ACCEL_PREFIX = os.environ.get("PHOTO_X_ACCEL_PREFIX", "")  # e.g. /protected-media/
+OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", PHOTO_TASK_TIME_LIMIT * 2)
+OUTBOX_RELAY_TIMEOUT = float(os.environ.get("OUTBOX_RELAY_TIMEOUT", "0.5"))  # broker socket, s
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= max(
+        CELERY_TASK_TIME_LIMIT, PHOTO_TASK_TIME_LIMIT):
+    raise ImproperlyConfigured("The broker's visibility timeout must exceed every time limit.")
+CELERY_BEAT_SCHEDULE["photos-remove-stale-uploads"] = {
+    "task": "workers.photos.remove_stale_uploads", "schedule": timedelta(hours=1)}
+# --- end Photo evidence ---

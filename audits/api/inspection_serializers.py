@@ -167,8 +167,8 @@ class FindingOut(s.ModelSerializer):
         return sorted(str(o.pk) for o in finding.responsible_officials.all())
 
     def get_photos(self, finding: Finding) -> list[str]:
-        # Photo evidence arrives with the photo capability (issue 4).
-        return []
+        # Prefetched by the selectors (findings_for, the sync feed): no query per finding.
+        return [str(photo.pk) for photo in finding.photos.all()]
 
 
 class PublishIn(s.Serializer):

@@ -6,9 +6,11 @@ from rest_framework.response import Response
 
 from audits.api import inspection_serializers as io
 from audits.api.base import Endpoint
+from audits.api.photo_views import PhotoOut
 from audits.api.serializers import UnitOut
 from audits.api.util import valid
 from audits.models import Notification
+from audits.selectors.inspections import note_secret_reads
 from audits.selectors.sync import sync_page
 
 
@@ -26,7 +28,7 @@ class SyncParams(s.Serializer):
 
 
 OUT = {"units": UnitOut, "checklists": io.ChecklistOut, "visits": io.VisitOut,
-       "findings": io.FindingOut, "notifications": NotificationOut}
+       "findings": io.FindingOut, "photos": PhotoOut, "notifications": NotificationOut}
 
 
 class SyncChanges(s.Serializer):
@@ -34,7 +36,7 @@ class SyncChanges(s.Serializer):
     checklists = io.ChecklistOut(many=True)
     visits = io.VisitOut(many=True)
     findings = io.FindingOut(many=True)
-    photos = s.ListField(child=s.DictField())
+    photos = PhotoOut(many=True)
     notifications = NotificationOut(many=True)
 
 
@@ -57,7 +59,8 @@ class SyncView(Endpoint):
     def get(self, request):
         params = valid(SyncParams, request.query_params)
         page = sync_page(request.user, params.get("cursor"), params["limit"])
-        changes = {kind: OUT[kind](rows, many=True).data for kind, rows in page.changes.items()}
-        changes["photos"] = []  # evidence photos arrive with the photo capability
+        note_secret_reads(request.user, page.changes["visits"])
+        changes = {kind: OUT[kind](rows, many=True, context={"request": request}).data
+                   for kind, rows in page.changes.items()}
         return Response({"cursor": page.cursor, "has_more": page.has_more, "reset": page.reset,
                          "changes": changes, "removed": page.removed})

@@ -1,6 +1,9 @@
 from django.urls import path
 
+from audits.api import inspection_views as iv
+from audits.api import photo_views as pv
 from audits.api import views
+from audits.api.sync_views import SyncView
 
 urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="auth-token"),
@@ -13,8 +16,6 @@ urlpatterns = [
     path("officials/<uuid:pk>", views.OfficialDetail.as_view(), name="official-detail"),
     path("users", views.UserList.as_view(), name="user-list"),
 ]
-
-from audits.api import inspection_views as iv  # noqa: E402
 
 urlpatterns += [
     path("checklists", iv.ChecklistList.as_view(), name="checklist-list"),
@@ -39,7 +40,15 @@ urlpatterns += [
     path("findings/<uuid:pk>/verify", iv.FindingVerify.as_view(), name="finding-verify"),
 ]
 
-from audits.api.sync_views import SyncView  # noqa: E402
-
 urlpatterns += [path("sync", SyncView.as_view(), name="sync")]
 urlpatterns += [path("stats", iv.StatsView.as_view(), name="stats")]
+
+urlpatterns += [
+    path("photos", pv.PhotoCreate.as_view(), name="photo-list"),
+    path("photos/<uuid:pk>", pv.PhotoDetail.as_view(), name="photo-detail"),
+    path("photos/<uuid:pk>/thumbnail", pv.PhotoThumbnail.as_view(), name="photo-thumbnail"),
+    path("photos/<uuid:pk>/preview", pv.PhotoPreview.as_view(), name="photo-preview"),
+    path("photos/<uuid:pk>/original", pv.PhotoOriginal.as_view(), name="photo-original"),
+    path("uploads", pv.UploadCreate.as_view(), name="upload-list"),
+    path("uploads/<uuid:pk>", pv.UploadDetail.as_view(), name="upload-detail"),
+]

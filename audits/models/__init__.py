@@ -14,6 +14,7 @@ from audits.models.inspections import (
     Visit,
 )
 from audits.models.org import Official, Position, Unit
+from audits.models.photos import OutboxMessage, Photo, PhotoStatus, PhotoUpload
 from audits.models.trail import AuditEvent
 
 __all__ = [
@@ -27,6 +28,10 @@ __all__ = [
     "IdempotencyRecord",
     "Notification",
     "Official",
+    "OutboxMessage",
+    "Photo",
+    "PhotoStatus",
+    "PhotoUpload",
     "Position",
     "Rectification",
     "SyncRemoval",

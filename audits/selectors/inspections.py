@@ -2,11 +2,11 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from audits.choices import FindingStatus, Mode, VisitStatus
-from audits.models import Campaign, Finding, Unit, User, Visit
+from audits.models import Campaign, Finding, Photo, Unit, User, Visit
 from audits.trail.events import record_events
 from audits.visibility import my_teams, visible
 
@@ -48,7 +48,13 @@ def findings_for(user: User, *, visit=None, campaign=None, unit: Unit | None = N
                        rectify_by__lt=timezone.localdate())
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q))
-    return qs.prefetch_related("responsible_officials")
+    return qs.prefetch_related("responsible_officials", photo_ids())
+
+
+def photo_ids() -> Prefetch:
+    """Prefetch of a finding's photo ids, in upload order (FindingOut.photos)."""
+    return Prefetch("photos", queryset=Photo.objects.only("id", "finding_id")
+                    .order_by("created_at", "id"))
 
 
 def note_secret_reads(user: User, visits: Iterable[Visit]) -> None:

@@ -23,16 +23,18 @@ from audits.models import (
     ChecklistItem,
     Finding,
     Notification,
+    Photo,
     SyncRemoval,
     SyncReset,
     Unit,
     User,
     Visit,
 )
+from audits.selectors.inspections import photo_ids
 from audits.visibility import visible
 
 SALT = "duchaa.sync.v1"
-TYPES = ("units", "checklists", "visits", "findings", "notifications")
+TYPES = ("units", "checklists", "visits", "findings", "photos", "notifications")
 REMOVABLE = {"visit": Visit, "finding": Finding}
 
 
@@ -85,9 +87,11 @@ def _querysets(user: User, base: str | None) -> dict[str, QuerySet]:
         # the app keeps all of them, so nothing there ever leaves anyone's view.
         "units": _changed_since(visible(user, Unit), base),
         "checklists": checklists.prefetch_related("items"),
-        "visits": _changed_since(visible(user, Visit), base),
+        "visits": _changed_since(visible(user, Visit), base).select_related("campaign"),
         "findings": _changed_since(visible(user, Finding), base).select_related(
-            "visit", "checklist_item").prefetch_related("responsible_officials"),
+            "visit", "checklist_item").prefetch_related("responsible_officials", photo_ids()),
+        # A photo changes when it is uploaded and again when the worker has processed it.
+        "photos": _changed_since(visible(user, Photo), base),
         "notifications": _changed_since(visible(user, Notification), base),
     }
 

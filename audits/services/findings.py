@@ -26,6 +26,7 @@ from audits.models import (
 )
 from audits.permissions import answers_for, inspects, plans
 from audits.services.common import acting, bump, check_version, create_or_replay, locked
+from audits.services.photos import attached_photos
 from audits.visibility import visible
 
 EDITABLE = ("checklist_item", "severity", "title", "description", "measured_value",
@@ -156,6 +157,7 @@ def rectification_submit(*, actor: User, finding_id, report: str,  # noqa: ANN00
         if not answers_for(actor, finding):
             raise PermissionDenied(_("只有责任单位可以报送整改。"))
         _expect(finding, FindingStatus.PUBLISHED, FindingStatus.RETURNED)
+        photos = attached_photos(finding, photos, actor)
         rectification = Rectification.objects.create(
             finding=finding, report=report, photo_ids=photos, submitted_by=actor)
         finding.status = FindingStatus.RECTIFICATION_SUBMITTED

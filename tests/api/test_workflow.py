@@ -238,3 +238,11 @@ def test_overdue_filter(world):
     assert bearer(w["planner"]).get("/api/v1/findings?severity=tragic").status_code == 400
 
 
+
+
+def test_syncing_a_secret_visit_off_the_team_is_audited(world):
+    start = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    assert bearer(world["planner"]).get("/api/v1/sync").status_code == 200
+    read = AuditEvent.objects.filter(seq__gt=start, action="visit.read").get()
+    assert read.object_id == str(world["visit"].pk)
+    assert read.actor_id == world["planner"].pk

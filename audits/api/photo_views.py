@@ -1,0 +1,276 @@
+"""Photo evidence: whole and resumable uploads, the photo's facts, and its bytes.
+
+Upload views manage their own (short) transactions: a slow upload over a weak network
+streams to a temporary file with no database transaction open, and is attached in one
+short transaction at the end. Bodies are read in chunks and never held in memory.
+"""
+
+import re
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import FileResponse, HttpResponse
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers as s
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from audits.api.base import Endpoint
+from audits.api.util import seen, valid
+from audits.errors import Conflict
+from audits.models import Photo
+from audits.photos.ingest import ExtraFile, HashingUploadHandler, TooLarge
+from audits.services import photos as service
+
+non_atomic = method_decorator(transaction.non_atomic_requests, name="dispatch")
+_SHA = re.compile(r"^[0-9a-fA-F]{64}$")
+MULTIPART_OVERHEAD = 64 * 1024
+KINDS = ("thumbnail", "preview", "original")
+CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+class AnyMediaRenderer(JSONRenderer):
+    """Lets a client ask for image bytes (`Accept: image/*`); errors still answer in JSON."""
+
+    media_type = "*/*"
+    format = "bytes"
+
+
+class Gps(s.Serializer):
+    lat = s.FloatField()
+    lon = s.FloatField()
+
+
+class Device(s.Serializer):
+    make = s.CharField()
+    model = s.CharField()
+
+
+class PhotoOut(s.ModelSerializer):
+    finding = s.UUIDField(source="finding_id", allow_null=True)
+    visit = s.UUIDField(source="visit_id")
+    gps = s.SerializerMethodField()
+    device = s.SerializerMethodField()
+    thumbnail_url = s.SerializerMethodField()
+    preview_url = s.SerializerMethodField()
+    original_url = s.SerializerMethodField()
+
+    class Meta:
+        model = Photo
+        fields = ["id", "finding", "visit", "status", "reason", "sha256", "size",
+                  "content_type", "width", "height", "taken_at", "gps", "device",
+                  "distance_m", "flags", "created_at", "processed_at", "thumbnail_url",
+                  "preview_url", "original_url"]
+
+    @extend_schema_field(Gps(allow_null=True))
+    def get_gps(self, photo: Photo) -> dict | None:
+        return None if photo.lat is None else {"lat": photo.lat, "lon": photo.lon}
+
+    @extend_schema_field(Device)
+    def get_device(self, photo: Photo) -> dict:
+        return {"make": photo.make, "model": photo.model}
+
+    def _url(self, photo: Photo, kind: str) -> str:
+        return reverse(f"photo-{kind}", kwargs={"pk": photo.pk},
+                       request=self.context.get("request"))
+
+    def get_thumbnail_url(self, photo: Photo) -> str | None:
+        return self._url(photo, "thumbnail") if photo.thumbnail else None
+
+    def get_preview_url(self, photo: Photo) -> str | None:
+        return self._url(photo, "preview") if photo.preview else None
+
+    def get_original_url(self, photo: Photo) -> str:
+        return self._url(photo, "original")
+
+
+class PhotoIn(s.Serializer):
+    id = s.UUIDField()
+    finding = s.UUIDField(required=False)
+    visit = s.UUIDField(required=False)
+    sha256 = s.RegexField(_SHA)
+
+
+class UploadIn(PhotoIn):
+    size = s.IntegerField(min_value=1)
+    filename = s.CharField(max_length=255, required=False, default="", allow_blank=True)
+
+
+def _answer(request, photo: Photo, created: bool, headers: dict | None = None) -> Response:  # noqa: ANN001
+    return Response(PhotoOut(photo, context={"request": request}).data,
+                    status=201 if created else 200, headers=headers)
+
+
+@non_atomic
+class PhotoCreate(Endpoint):
+    """POST /photos (multipart): the whole file at once."""
+
+    max_body_bytes = settings.PHOTO_MAX_BYTES + MULTIPART_OVERHEAD
+
+    @extend_schema(
+        request={"multipart/form-data": {"type": "object", "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "finding": {"type": "string", "format": "uuid"},
+            "visit": {"type": "string", "format": "uuid"},
+            "sha256": {"type": "string"}, "file": {"type": "string", "format": "binary"}},
+            "required": ["id", "sha256", "file"]}},
+        responses={201: PhotoOut, 200: PhotoOut, 409: None, 413: None, 415: None, 422: None})
+    def post(self, request):
+        raw = request._request
+        if not raw.content_type.startswith("multipart/form-data"):
+            raise service.unsupported()
+        handler = HashingUploadHandler(raw, limit=settings.PHOTO_MAX_BYTES)
+        try:
+            fields, _files = MultiPartParser(raw.META, raw, [handler],
+                                             raw.encoding or settings.DEFAULT_CHARSET).parse()
+        except TooLarge as exc:
+            raise service.too_large() from exc
+        except ExtraFile as exc:
+            handler.cleanup()
+            raise ValidationError({"file": [_("只能上传一个文件（字段 file）。")]}) from exc
+        except MultiPartParserError as exc:
+            handler.cleanup()
+            raise ParseError(_("multipart 格式错误。")) from exc
+        received = handler.received
+        try:
+            if received is None:
+                raise ValidationError({"file": [_("缺少文件。")]})
+            data = valid(PhotoIn, {k: fields.get(k) for k in fields})
+            finding, visit = service.target_for(
+                request.user, finding_id=data.get("finding"), visit_id=data.get("visit"))
+        except BaseException:
+            if received is not None:
+                received.discard()
+            raise
+        photo, created = service.photo_ingest(
+            actor=request.user, photo_id=data["id"], finding=finding, visit=visit,
+            sha256=data["sha256"], received=received)
+        return _answer(request, photo, created)
+
+
+class PhotoDetail(Endpoint):
+    @extend_schema(responses=PhotoOut)
+    def get(self, request, pk):
+        photo = seen(request.user, Photo, pk)
+        return Response(PhotoOut(photo, context={"request": request}).data)
+
+
+class PhotoFile(Endpoint):
+    """GET /photos/{id}/thumbnail|preview|original: the bytes, never from a public URL."""
+
+    renderer_classes = [JSONRenderer, AnyMediaRenderer]
+    kind = "original"
+
+    @extend_schema(responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY),
+                              409: None})
+    def get(self, request, pk):
+        photo = seen(request.user, Photo, pk)
+        kind = type(self).kind
+        name = getattr(photo, kind)
+        if not name:
+            raise Conflict(_("照片尚未处理完成。"), code="photo_not_ready")
+        content_type = photo.content_type if kind == "original" else "image/jpeg"
+        extension = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic"}[
+            content_type]
+        etag = f'"{photo.sha256}-{kind}"'
+        if request.headers.get("If-None-Match") == etag:
+            response = HttpResponse(status=304)
+        elif settings.PHOTO_X_ACCEL_PREFIX:
+            # The web server sends the file (an `internal` location over MEDIA_ROOT).
+            response = HttpResponse(content_type=content_type)
+            response["X-Accel-Redirect"] = (settings.PHOTO_X_ACCEL_PREFIX.rstrip("/") + "/"
+                                            + name)
+        else:
+            response = FileResponse(default_storage.open(name, "rb"),
+                                    content_type=content_type)
+        disposition = "attachment" if kind == "original" else "inline"
+        response["Content-Disposition"] = f'{disposition}; filename="{photo.pk}-{kind}.{extension}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = CSP
+        response["Cache-Control"] = "private, max-age=3600"
+        response["Vary"] = "Authorization, Cookie"
+        response["ETag"] = etag
+        return response
+
+
+class PhotoThumbnail(PhotoFile):
+    kind = "thumbnail"
+
+
+class PhotoPreview(PhotoFile):
+    kind = "preview"
+
+
+class PhotoOriginal(PhotoFile):
+    kind = "original"
+
+
+class UploadCreate(Endpoint):
+    """POST /uploads: open a resumable upload; `Location` is where its chunks go."""
+
+    @extend_schema(request=UploadIn, responses={201: None})
+    def post(self, request):
+        data = valid(UploadIn, request.data)
+        upload, created = service.upload_create(
+            actor=request.user, upload_id=data["id"], size=data["size"],
+            sha256=data["sha256"], filename=data["filename"],
+            finding_id=data.get("finding"), visit_id=data.get("visit"))
+        location = reverse("upload-detail", kwargs={"pk": upload.pk}, request=request)
+        return Response({"id": str(upload.pk), "offset": upload.offset, "size": upload.size},
+                        status=201 if created else 200,
+                        headers={"Location": location, "Upload-Offset": str(upload.offset)})
+
+
+def _offset_headers(upload) -> dict:  # noqa: ANN001
+    return {"Upload-Offset": str(upload.offset), "Upload-Length": str(upload.size),
+            "Cache-Control": "no-store"}
+
+
+@non_atomic
+class UploadDetail(Endpoint):
+    """HEAD /uploads/{id}: how much arrived; PATCH: the next chunk, at that offset."""
+
+    max_body_bytes = settings.PHOTO_MAX_BYTES
+
+    @extend_schema(responses={200: None})
+    def head(self, request, pk):
+        upload = service.upload_of(request.user, pk)
+        return Response(status=200, headers=_offset_headers(upload))
+
+    @extend_schema(request={"application/offset+octet-stream": OpenApiTypes.BINARY},
+                   parameters=[OpenApiParameter("Upload-Offset", int, OpenApiParameter.HEADER,
+                                                required=True)],
+                   responses={204: None, 201: PhotoOut, 200: PhotoOut, 409: None, 413: None,
+                              415: None, 422: None})
+    def patch(self, request, pk):
+        raw = request._request
+        if raw.content_type != "application/offset+octet-stream":
+            raise service.unsupported()
+        try:
+            offset = int(request.headers.get("Upload-Offset", ""))
+        except ValueError as exc:
+            raise ValidationError({"Upload-Offset": [_("缺少或无效。")]}) from exc
+        upload, photo, created = service.upload_append(
+            actor=request.user, upload_id=pk, offset=offset, stream=raw)
+        headers = _offset_headers(upload)
+        if photo is None:
+            return Response(status=204, headers=headers)
+        headers["Location"] = reverse("photo-detail", kwargs={"pk": photo.pk}, request=request)
+        return _answer(request, photo, created, headers)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        service.upload_discard(service.upload_of(request.user, pk))
+        return Response(status=204)

@@ -1,0 +1,91 @@
+"""The transactional outbox: work for the workers that is never lost and never blocks.
+
+`enqueue()` writes a row in the caller's transaction; after commit, `relay()` hands it to
+the broker with short socket timeouts and no retries, so a request never waits on a broken
+broker: if Redis is down the row simply stays. The worker marks the row done
+(`mark_done`) in the transaction that completes the work; `sweep()` (beat, every 30 s)
+re-sends rows never relayed or relayed long ago and still not done. Tasks must therefore
+be idempotent: a row may be delivered more than once, never zero times.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from audits.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(task: str, **kwargs) -> OutboxMessage:  # noqa: ANN003
+    """A row for `task(**kwargs, outbox_id=…)`, relayed once the transaction commits."""
+    message = OutboxMessage.objects.create(task=task, kwargs=kwargs)
+    transaction.on_commit(lambda: relay([message.pk]))
+    return message
+
+
+def _connection():  # noqa: ANN202
+    from server.celery_app import app
+
+    timeout = settings.OUTBOX_RELAY_TIMEOUT
+    return app.connection_for_write(
+        settings.CELERY_BROKER_URL,
+        connect_timeout=timeout,
+        transport_options={**settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+                           "socket_timeout": timeout, "socket_connect_timeout": timeout,
+                           "max_retries": 0},
+    )
+
+
+def relay(ids: Iterable[int]) -> int:
+    """Publish these rows (those not done yet); returns how many reached the broker.
+
+    Never raises for a broker problem: the rows stay for the sweeper.
+    """
+    from server.celery_app import app
+
+    rows = list(OutboxMessage.objects.filter(pk__in=list(ids), done_at__isnull=True))
+    if not rows:
+        return 0
+    sent = []
+    try:
+        with _connection() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0,
+                                   timeout=settings.OUTBOX_RELAY_TIMEOUT)
+            for row in rows:
+                app.send_task(row.task, kwargs={**row.kwargs, "outbox_id": row.pk},
+                              connection=conn, retry=False,
+                              queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+                sent.append(row.pk)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: leave it to the sweeper
+        log.warning("outbox: broker unreachable, %d message(s) left for the sweeper: %s",
+                    len(rows) - len(sent), exc)
+    if sent:
+        OutboxMessage.objects.filter(pk__in=sent).update(
+            relayed_at=timezone.now(), sent_count=F("sent_count") + 1)
+    return len(sent)
+
+
+def mark_done(outbox_id: int | None) -> None:
+    if outbox_id is not None:
+        OutboxMessage.objects.filter(pk=outbox_id, done_at__isnull=True).update(
+            done_at=timezone.now())
+
+
+def sweep(*, stale_seconds: int | None = None, fresh_seconds: int = 5,
+          keep_days: int = 7, batch: int = 500) -> int:
+    """Re-send what was never relayed, or relayed long ago and not done; forget old rows."""
+    now = timezone.now()
+    stale = settings.OUTBOX_STALE_SECONDS if stale_seconds is None else stale_seconds
+    due = OutboxMessage.objects.filter(done_at__isnull=True).filter(
+        Q(relayed_at__isnull=True, created_at__lte=now - timedelta(seconds=fresh_seconds))
+        | Q(relayed_at__lte=now - timedelta(seconds=stale))).order_by("created_at")
+    ids = list(due.values_list("pk", flat=True)[:batch])
+    sent = relay(ids) if ids else 0
+    OutboxMessage.objects.filter(done_at__lte=now - timedelta(days=keep_days)).delete()
+    return sent

@@ -1,0 +1,138 @@
+"""Receiving photo bytes: streamed to a temporary file while hashed and counted.
+
+Nothing here decodes an image or keeps more than one chunk in memory. A body over the
+limit stops being read the moment it crosses it.
+"""
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
+
+from audits.photos.sniff import HEAD_BYTES, sniff
+from audits.photos.storage import new_tmp_file
+
+CHUNK = 256 * 1024
+
+
+class TooLarge(Exception):
+    """The body crossed the size limit while streaming."""
+
+
+class ExtraFile(Exception):
+    """A multipart body with more than the one `file` part."""
+
+
+@dataclass
+class Received:
+    """A complete temporary file with its digest, size and first bytes."""
+
+    path: str
+    sha256: str
+    size: int
+    head: bytes
+
+    def __bool__(self) -> bool:  # Django keeps a handler's result only when it is truthy
+        return True
+
+    @property
+    def content_type(self) -> str | None:
+        return sniff(self.head)
+
+    def discard(self) -> None:
+        if self.path and os.path.exists(self.path):
+            os.unlink(self.path)
+
+
+class HashingUploadHandler(FileUploadHandler):
+    """Multipart `file` → a temporary file under MEDIA_ROOT/tmp, hashed and counted."""
+
+    chunk_size = CHUNK
+
+    def __init__(self, request=None, *, limit: int) -> None:  # noqa: ANN001
+        super().__init__(request)
+        self.limit = limit
+        self.received: Received | None = None
+        self._fd: int | None = None
+        self._path = ""
+        self._hash = hashlib.sha256()
+        self._size = 0
+        self._head = b""
+
+    def new_file(self, field_name, file_name, content_type, content_length, charset=None,  # noqa: ANN001
+                 content_type_extra=None):  # noqa: ANN001
+        super().new_file(field_name, file_name, content_type, content_length, charset,
+                         content_type_extra)
+        if field_name != "file" or self._fd is not None or self.received is not None:
+            raise ExtraFile(field_name)
+        self._fd, self._path = new_tmp_file()
+        raise StopFutureHandlers()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        self._size += len(raw_data)
+        if self._size > self.limit:
+            self.cleanup()
+            raise TooLarge()
+        self._hash.update(raw_data)
+        if len(self._head) < HEAD_BYTES:
+            self._head += raw_data[:HEAD_BYTES - len(self._head)]
+        _write_all(self._fd, raw_data)
+
+    def file_complete(self, file_size: int) -> Received:
+        os.close(self._fd)
+        self._fd = None
+        self.received = Received(self._path, self._hash.hexdigest(), self._size, self._head)
+        return self.received
+
+    def upload_interrupted(self) -> None:
+        self.cleanup()
+
+    def cleanup(self) -> None:
+        """Remove whatever was written (an aborted or refused upload keeps nothing)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._path and os.path.exists(self._path):
+            os.unlink(self._path)
+        self.received = None
+
+
+def hash_file(path: str) -> tuple[str, int, bytes]:
+    """(sha256, size, head) of a file, read in chunks."""
+    digest, size, head = hashlib.sha256(), 0, b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            if not head:
+                head = chunk[:HEAD_BYTES]
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size, head
+
+
+def append_stream(stream, path: str, offset: int, limit: int) -> int:  # noqa: ANN001
+    """Write the request body at `offset` of the part file; at most `limit` bytes.
+
+    Returns the number of bytes written. A body longer than `limit` raises TooLarge and
+    the part file is cut back to `offset` (what was there before stays valid).
+    """
+    written = 0
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.lseek(fd, offset, os.SEEK_SET)
+        while chunk := stream.read(CHUNK):
+            written += len(chunk)
+            if written > limit:
+                os.ftruncate(fd, offset)
+                raise TooLarge()
+            _write_all(fd, chunk)
+        os.ftruncate(fd, offset + written)
+    finally:
+        os.close(fd)
+    return written
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
