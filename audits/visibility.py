@@ -19,6 +19,7 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from audits.choices import PUBLISHED_STATES, FindingStatus, Mode, Role, VisitStatus
 from audits.models import (
+    AuditEvent,
     Campaign,
     Checklist,
     ChecklistItem,
@@ -203,3 +204,13 @@ def _photos(user: User, qs: QuerySet) -> QuerySet:
                      | Q(finding__isnull=True, visit__in=visible(user, Visit).values("pk")))
 
 
+
+def reviews_trail(user: User | None) -> bool:
+    """Only auditors review the audit trail; to everyone else it does not exist (404)."""
+    return bool(user is not None and user.is_authenticated and user.is_active
+                and user.has_role(Role.AUDITOR))
+
+
+@rule(AuditEvent)
+def _audit_events(user: User, qs: QuerySet) -> QuerySet:
+    return qs if reviews_trail(user) else qs.none()

@@ -1,10 +1,14 @@
 """Settings, all of them read from the environment (see README, "Configuration")."""
 
+import base64
+import hashlib
+import hmac
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -195,6 +199,7 @@ CELERY_IMPORTS = [
     "workers.maintenance",
     "workers.photos",
     "workers.outbox",
+    "workers.trail",
 ]
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_RESULT_BACKEND = None
@@ -292,3 +297,30 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= max(
 CELERY_BEAT_SCHEDULE["photos-remove-stale-uploads"] = {
     "task": "workers.photos.remove_stale_uploads", "schedule": timedelta(hours=1)}
 # --- end Photo evidence ---
+
+# --- Audit trail sealing ---
+# Keys live outside the database (docs/AUDIT.md). AUDIT_HMAC_KEY: base64 of >= 32 random bytes;
+# AUDIT_SIGNING_KEY: base64 of the 32-byte Ed25519 seed. Production must set both; when unset
+# (development, tests) they are derived from SECRET_KEY with HMAC-SHA256, and say so.
+def _audit_key(name: str, purpose: bytes) -> str:
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    derived = hmac.new(SECRET_KEY.encode(), purpose, hashlib.sha256).digest()
+    return base64.b64encode(derived).decode()
+
+
+AUDIT_KEYS_DERIVED = not (os.environ.get("AUDIT_HMAC_KEY") and os.environ.get("AUDIT_SIGNING_KEY"))
+AUDIT_HMAC_KEY = _audit_key("AUDIT_HMAC_KEY", b"duchaa-audit-hmac-v1")
+AUDIT_SIGNING_KEY = _audit_key("AUDIT_SIGNING_KEY", b"duchaa-audit-ed25519-v1")
+AUDIT_SEAL_INTERVAL_SECONDS = float(os.environ.get("AUDIT_SEAL_INTERVAL_SECONDS", "2"))
+AUDIT_SEAL_BATCH = env_int("AUDIT_SEAL_BATCH", 20000)  # leaves per sealing transaction
+AUDITOR_EMAILS = env_list("AUDITOR_EMAILS")  # daily signed head; auditors' own e-mails too
+AUDIT_HEAD_MAIL_HOUR = env_int("AUDIT_HEAD_MAIL_HOUR", 7)  # local time (TIME_ZONE)
+CELERY_BEAT_SCHEDULE["audit-seal"] = {
+    "task": "workers.trail.seal", "schedule": timedelta(seconds=AUDIT_SEAL_INTERVAL_SECONDS),
+    "options": {"expires": max(AUDIT_SEAL_INTERVAL_SECONDS, 1.0)}}
+CELERY_BEAT_SCHEDULE["audit-daily-head"] = {
+    "task": "workers.trail.mail_daily_head",
+    "schedule": crontab(hour=AUDIT_HEAD_MAIL_HOUR, minute=0)}
+# --- end Audit trail sealing ---

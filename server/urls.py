@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/docs/", SpectacularRedocView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("audits.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("audit/", include("audits.audit_web_urls")),
 ]
 
 handler400 = "audits.web.bad_request"

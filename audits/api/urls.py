@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from audits.api import inspection_views as iv
 from audits.api import photo_views as pv
@@ -52,3 +52,5 @@ urlpatterns += [
     path("uploads", pv.UploadCreate.as_view(), name="upload-list"),
     path("uploads/<uuid:pk>", pv.UploadDetail.as_view(), name="upload-detail"),
 ]
+
+urlpatterns += [path("audit/", include("audits.api.audit_urls"))]

@@ -15,10 +15,12 @@ from audits.models.inspections import (
 )
 from audits.models.org import Official, Position, Unit
 from audits.models.photos import OutboxMessage, Photo, PhotoStatus, PhotoUpload
-from audits.models.trail import AuditEvent
+from audits.models.trail import AuditEvent, AuditHead, AuditSeal
 
 __all__ = [
     "AuditEvent",
+    "AuditHead",
+    "AuditSeal",
     "Campaign",
     "Checklist",
     "ChecklistItem",

@@ -45,3 +45,46 @@ class AuditEvent(models.Model):
             key: {"before": before.get(key), "after": after.get(key)}
             for key in sorted(set(before) | set(after))
         }
+
+
+class AuditSeal(models.Model):
+    """The sealed leaf of one sequence number: an event's, or a gap's (docs/AUDIT.md).
+
+    Created by `audits.trail.sql.CREATE_SEAL`; append-only like the events.
+    """
+
+    seq = models.BigIntegerField(primary_key=True)
+    kind = models.CharField(max_length=5)  # "event" or "gap"
+    leaf = models.BinaryField()
+    mac = models.BinaryField()
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "audit_seal"
+        ordering = ["seq"]
+        verbose_name = _("审计封存")
+        verbose_name_plural = _("审计封存")
+
+    def __str__(self) -> str:
+        return f"seal #{self.seq} ({self.kind})"
+
+
+class AuditHead(models.Model):
+    """A signed tree head: the Merkle root over sequence numbers 1..tree_size."""
+
+    tree_size = models.BigIntegerField(primary_key=True)
+    root = models.BinaryField()
+    signed_at = models.DateTimeField()
+    key_id = models.TextField()
+    signature = models.BinaryField()
+
+    class Meta:
+        managed = False
+        db_table = "audit_head"
+        ordering = ["tree_size"]
+        verbose_name = _("签名树头")
+        verbose_name_plural = _("签名树头")
+
+    def __str__(self) -> str:
+        return f"head {self.tree_size}"

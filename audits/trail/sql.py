@@ -159,4 +159,76 @@ def unstamp(table: str) -> str:
 # the sync feed's markers. Everything else is audited (a test holds every table to this).
 UNAUDITED_TABLES = frozenset({
     "audits_idempotencyrecord", "audits_syncremoval", "audits_syncreset",
+    "audits_outboxmessage", "audits_photoupload",  # relay queue, resumable-upload offsets
 })
+
+
+# --- Sealing (docs/AUDIT.md) ------------------------------------------------------------
+# One leaf per sequence number, in sequence order: an event's leaf, or a gap's (a sequence
+# value whose transaction rolled back). Leaf `seq` sits at index seq - 1 of an RFC 6962
+# Merkle tree. `audit_node` caches hashes of complete subtrees of 2**level leaves (level >=
+# NODE_MIN_LEVEL); `audit_head` holds every signed tree head. All three are append-only,
+# like the events: refused by trigger and revoked.
+CREATE_SEAL = r"""
+CREATE TABLE audit_seal (
+    seq bigint PRIMARY KEY,
+    kind varchar(5) NOT NULL CHECK (kind IN ('event', 'gap')),
+    leaf bytea NOT NULL CHECK (length(leaf) = 32),
+    mac bytea NOT NULL CHECK (length(mac) = 32),
+    sealed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE audit_node (
+    level smallint NOT NULL,
+    idx bigint NOT NULL,
+    hash bytea NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (level, idx)
+);
+CREATE TABLE audit_head (
+    tree_size bigint PRIMARY KEY,
+    root bytea NOT NULL CHECK (length(root) = 32),
+    signed_at timestamptz NOT NULL,
+    key_id text NOT NULL,
+    signature bytea NOT NULL
+);
+CREATE INDEX audit_head_signed_at ON audit_head (signed_at);
+
+CREATE FUNCTION audit_seal_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+CREATE TRIGGER audit_seal_no_change BEFORE UPDATE OR DELETE ON audit_seal
+    FOR EACH ROW EXECUTE FUNCTION audit_seal_refuse();
+CREATE TRIGGER audit_seal_no_truncate BEFORE TRUNCATE ON audit_seal
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_seal_refuse();
+CREATE TRIGGER audit_node_no_change BEFORE UPDATE OR DELETE ON audit_node
+    FOR EACH ROW EXECUTE FUNCTION audit_seal_refuse();
+CREATE TRIGGER audit_node_no_truncate BEFORE TRUNCATE ON audit_node
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_seal_refuse();
+CREATE TRIGGER audit_head_no_change BEFORE UPDATE OR DELETE ON audit_head
+    FOR EACH ROW EXECUTE FUNCTION audit_seal_refuse();
+CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_seal_refuse();
+
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_seal, audit_node, audit_head FROM PUBLIC;
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_seal, audit_node, audit_head FROM CURRENT_USER;
+"""
+
+DROP_SEAL = r"""
+DROP TABLE audit_head;
+DROP TABLE audit_node;
+DROP TABLE audit_seal;
+DROP FUNCTION audit_seal_refuse();
+"""
+
+# The canonical bytes of an event (alias `e`): PostgreSQL's jsonb text form, whose keys are
+# ordered and whose spacing is fixed, of every column, the time in UTC to the microsecond.
+# Written inline (never as a stored function a superuser could quietly redefine).
+CANONICAL_EVENT = r"""jsonb_build_object(
+    'v', 1, 'seq', e.seq,
+    'at', to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+    'actor_id', e.actor_id, 'actor_label', e.actor_label, 'action', e.action,
+    'operation', e.operation, 'object_type', e.object_type, 'object_id', e.object_id,
+    'before', e.before, 'after', e.after, 'ip', e.ip, 'device_id', e.device_id,
+    'request_id', e.request_id, 'db_role', e.db_role, 'txid', e.txid)::text"""
