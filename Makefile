@@ -17,8 +17,9 @@ test: var/.deps-dev
 lint: var/.deps-dev
 	$(VENV)/bin/ruff check .
 
-# Placeholder: bench/ is written elsewhere. Own private servers (mode bench: durable settings).
+# Own private servers (mode bench: durable settings); wrk generates the HTTP load.
 bench: var/.deps-dev
+	$(PY) scripts/services.py packages wrk
 	$(PY) scripts/services.py run --mode bench -- $(PY) -m bench $(BENCH_ARGS)
 
 # Reserved for fault-injection tests; runs whatever tests/faults holds.
