@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 bin=.venv/bin
 
 if [[ "${1:-}" != --with-services ]]; then
-    # Browser tests drive Debian's Chromium; bulletin tests read PDFs back with poppler.
-    "$bin/python" scripts/services.py packages chromium fonts-noto-cjk poppler-utils
+    # Browser tests drive Debian's Chromium; bulletin tests read PDFs back with poppler;
+    # the catalogue test extracts strings with gettext's xgettext.
+    "$bin/python" scripts/services.py packages chromium fonts-noto-cjk poppler-utils gettext
     "$bin/ruff" check .
     # A reported vulnerability fails the run; a vulnerability service that cannot be reached
     # (offline machines) is only a warning, so work offline is not blocked.
