@@ -1,10 +1,30 @@
 """The Celery application; tasks live in the `workers` package."""
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
 app = Celery("duchaa")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+# The sealer runs every few seconds; its "received / succeeded / sending" lines at INFO would
+# bury everything else in the worker's and beat's output. Its warnings and errors still show.
+QUIET_TASKS = ("workers.trail.seal",)
+
+
+class _QuietHousekeeping(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        text = record.getMessage()
+        return not any(name in text for name in QUIET_TASKS)
+
+
+@signals.after_setup_logger.connect
+def _quiet_housekeeping(**kwargs: object) -> None:
+    for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat"):
+        logging.getLogger(name).addFilter(_QuietHousekeeping())
