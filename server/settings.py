@@ -269,13 +269,24 @@ LOGGING = {
 
 # --- Photo evidence ---
 # Originals are stored byte-for-byte under content-addressed names through the storage API.
-# PHOTO_STORAGE_BACKEND switches the backend, e.g. "storages.backends.s3.S3Storage" (install
-# django-storages[s3] and set its AWS_* variables); default: the local disk under MEDIA_ROOT.
+# PHOTO_STORAGE_BACKEND switches the backend: "s3" for any S3-compatible object store
+# (django-storages; AWS_STORAGE_BUCKET_NAME and AWS_S3_ENDPOINT_URL below, credentials from
+# AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the machine's role), or a storage class's path.
+# Default: the local disk under MEDIA_ROOT.
+_PHOTO_BACKENDS = {"local": "django.core.files.storage.FileSystemStorage",
+                   "s3": "storages.backends.s3.S3Storage"}
+_photo_backend = os.environ.get("PHOTO_STORAGE_BACKEND", "local")
 STORAGES = {
-    "default": {"BACKEND": os.environ.get(
-        "PHOTO_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")},
+    "default": {"BACKEND": _PHOTO_BACKENDS.get(_photo_backend, _photo_backend)},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+for _name in ("AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "AWS_S3_REGION_NAME",
+              "AWS_LOCATION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+    if os.environ.get(_name):
+        globals()[_name] = os.environ[_name]
+AWS_DEFAULT_ACL = None  # objects stay private: the bucket's policy, never public-read
+AWS_QUERYSTRING_AUTH = True  # no unsigned URL can ever name a photo
+AWS_S3_FILE_OVERWRITE = False  # write-once: a taken name is never written again
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 40 * 1024 * 1024)  # one photo, one upload session
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)  # refused before decoding
 PHOTO_MIN_SIDE = env_int("PHOTO_MIN_SIDE", 64)  # smaller pictures are not evidence
