@@ -60,7 +60,11 @@ def _fingerprint(request: Any, streamed: bool) -> str:
     digest.update(request.method.encode())
     digest.update(b"\0" + request.get_full_path().encode() + b"\0")
     if streamed:
-        for name in ("Content-Length", "Content-Type", "Upload-Offset"):
+        # The media type without its parameters: a client that retries a multipart body
+        # builds a new boundary, and that alone must not make it "another request".
+        media_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        digest.update(f"Content-Type={media_type}\0".encode())
+        for name in ("Content-Length", "Upload-Offset"):
             digest.update(f"{name}={request.headers.get(name, '')}\0".encode())
     else:
         digest.update(request.body)

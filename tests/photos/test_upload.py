@@ -274,3 +274,29 @@ def test_abandoned_uploads_are_removed_after_the_age_limit():
 def test_settings_limit_applies_to_whole_uploads_too():
     w = world()
     assert post_photo(w.client, jpeg(1), visit=w.visit).status_code == 413
+
+
+def test_retry_with_a_new_multipart_boundary_replays_the_first_answer():
+    """A phone that retries builds a new multipart body: same fields and bytes, another
+    boundary. The same Idempotency-Key must give back the first answer, not a 422."""
+    from django.test.client import encode_multipart
+
+    w = world()
+    data = jpeg(1)
+    fields = {"id": str(uuid.uuid4()), "sha256": sha(data), "finding": str(w.finding.pk)}
+
+    def send(boundary: str):  # noqa: ANN202
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        body = encode_multipart(boundary, {
+            **fields, "file": SimpleUploadedFile("IMG_0001.jpg", data, "image/jpeg")})
+        return w.client.post("/api/v1/photos", data=body, HTTP_IDEMPOTENCY_KEY="retry-1",
+                             content_type=f"multipart/form-data; boundary={boundary}")
+
+    first = send("a" * 32)
+    second = send("b" * 32)
+    assert first.status_code == 201, first.content
+    assert second.status_code == 201, second.content
+    assert second["Idempotent-Replayed"] == "true"
+    assert second.json() == first.json()
+    assert Photo.objects.count() == 1
