@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "duchaa_bench"
+BENCH_DB = os.environ.get("BENCH_DATABASE", "duchaa_bench")  # one per concurrent run
 DEMO_PASSWORD_DEFAULT = "demo-pass-2015"  # noqa: S105 - the documented demo default
 
 
@@ -458,10 +458,11 @@ class CpuSnapshot:
             earlier = before.ticks.get(pid)
             used[group] += ticks - (earlier[1] if earlier and earlier[0] == group else 0)
         used["wrk"] = self.wrk - before.wrk
-        ms = {group: used[group] * 1000 / CLK_TCK / requests for group in CPU_GROUPS}
+        ms = ({group: used[group] * 1000 / CLK_TCK / requests for group in CPU_GROUPS}
+              if requests else {})
         busy = self.machine[0] - before.machine[0]
         total = self.machine[1] - before.machine[1]
-        return (ms if requests else {}), (100.0 * busy / total if total else 0.0)
+        return ms, (100.0 * busy / total if total else 0.0)
 
 
 # --- queries per request -------------------------------------------------------------------

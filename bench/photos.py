@@ -10,8 +10,8 @@ Figures (per worker process, photos per second, ~3.8 MB 12-megapixel camera JPEG
 - a naive in-request approach (what a DRF `ImageField` + thumbnail in the view does):
   full-size decode, `verify()` + reopen, thumbnail + preview from the full image.
 
-Upload throughput under 8 clients and web-worker RSS with 50 MB uploads are not measured
-here yet (docs/PHOTOS.md, "Benchmarks").
+Upload throughput under 8 clients and web-worker RSS with 50 MB uploads are measured by
+bench/uploads.py, on the bench server (docs/BENCHMARKS.md, "Uploads").
 """
 
 from __future__ import annotations
