@@ -163,12 +163,20 @@ class FindingOut(s.ModelSerializer):
                   "responsible_officials", "observed_at", "status", "rectify_by",
                   "published_at", "photos", "version"]
 
+    # Lists and the sync feed read the ids from the row (selectors.with_related_ids);
+    # a single finding just written is answered with one query each.
+
     def get_responsible_officials(self, finding: Finding) -> list[str]:
-        return sorted(str(o.pk) for o in finding.responsible_officials.all())
+        ids = getattr(finding, "official_ids", None)
+        if ids is None:
+            ids = finding.responsible_officials.values_list("pk", flat=True)
+        return sorted(str(pk) for pk in ids)
 
     def get_photos(self, finding: Finding) -> list[str]:
-        # Prefetched by the selectors (findings_for, the sync feed): no query per finding.
-        return [str(photo.pk) for photo in finding.photos.all()]
+        ids = getattr(finding, "photo_ids", None)
+        if ids is None:
+            ids = finding.photos.order_by("created_at", "id").values_list("pk", flat=True)
+        return [str(pk) for pk in ids]
 
 
 class PublishIn(s.Serializer):

@@ -2,7 +2,8 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from audits.choices import FindingStatus, Mode, VisitStatus
@@ -48,13 +49,21 @@ def findings_for(user: User, *, visit=None, campaign=None, unit: Unit | None = N
                        rectify_by__lt=timezone.localdate())
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q))
-    return qs.prefetch_related("responsible_officials", photo_ids())
+    return with_related_ids(qs)
 
 
-def photo_ids() -> Prefetch:
-    """Prefetch of a finding's photo ids, in upload order (FindingOut.photos)."""
-    return Prefetch("photos", queryset=Photo.objects.only("id", "finding_id")
-                    .order_by("created_at", "id"))
+def with_related_ids(qs: QuerySet[Finding]) -> QuerySet[Finding]:
+    """Each finding with its officials' ids and its photos' ids (in upload order) as two
+    arrays in its own row, for FindingOut.
+
+    A prefetch would do the same in two more queries, but it builds a queryset per finding
+    to attach the results: on a page of 500 findings that was most of the request's time.
+    """
+    officials = Finding.responsible_officials.through.objects.filter(finding_id=OuterRef("pk"))
+    photos = Photo.objects.filter(finding_id=OuterRef("pk"))
+    return qs.annotate(
+        official_ids=ArraySubquery(officials.order_by("official_id").values("official_id")),
+        photo_ids=ArraySubquery(photos.order_by("created_at", "id").values("id")))
 
 
 def note_secret_reads(user: User, visits: Iterable[Visit]) -> None:

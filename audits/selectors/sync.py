@@ -30,7 +30,7 @@ from audits.models import (
     User,
     Visit,
 )
-from audits.selectors.inspections import photo_ids
+from audits.selectors.inspections import with_related_ids
 from audits.visibility import visible
 
 SALT = "duchaa.sync.v1"
@@ -88,8 +88,8 @@ def _querysets(user: User, base: str | None) -> dict[str, QuerySet]:
         "units": _changed_since(visible(user, Unit), base),
         "checklists": checklists.prefetch_related("items"),
         "visits": _changed_since(visible(user, Visit), base).select_related("campaign"),
-        "findings": _changed_since(visible(user, Finding), base).select_related(
-            "visit", "checklist_item").prefetch_related("responsible_officials", photo_ids()),
+        "findings": with_related_ids(_changed_since(visible(user, Finding), base)
+                                     .select_related("visit", "checklist_item")),
         # A photo changes when it is uploaded and again when the worker has processed it.
         "photos": _changed_since(visible(user, Photo), base),
         "notifications": _changed_since(visible(user, Notification), base),

@@ -54,3 +54,41 @@ def test_lists_and_sync_use_the_same_queries_for_3_rows_and_for_40():
     many = counts(clients)
     assert many == few
     assert max(many.values()) <= 16
+
+
+def test_officials_and_photos_of_a_finding_read_the_same_in_list_detail_and_sync():
+    """Lists and the sync feed take these ids from the finding's own row, a single finding
+    from its relations: all three must agree (officials sorted, photos in upload order)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audits.models import Photo
+    from tests.factories import OfficialFactory
+
+    units = tree()
+    lead = UserFactory(unit=units["city"], roles=[Role.TEAM_LEAD])
+    visit = VisitFactory(team=TeamFactory(lead=lead), target=units["village_a"],
+                         status="in_progress")
+    finding = FindingFactory(visit=visit)
+    officials = [OfficialFactory() for _ in range(3)]
+    finding.responsible_officials.set(officials)
+    now = timezone.now()
+    photos = []
+    for age in (1, 3, 2):  # created out of id order: upload order must win
+        photo = Photo.objects.create(
+            finding=finding, visit=visit, uploaded_by=lead, sha256=f"{age:064x}", size=1,
+            content_type="image/jpeg", original=f"originals/{age}")
+        Photo.objects.filter(pk=photo.pk).update(created_at=now - timedelta(minutes=age))
+        photos.append((now - timedelta(minutes=age), str(photo.pk)))
+    expected_photos = [pk for _, pk in sorted(photos)]
+    expected_officials = sorted(str(o.pk) for o in officials)
+    client = bearer(lead)
+    answers = [
+        client.get(f"/api/v1/findings/{finding.pk}").json(),
+        client.get(f"/api/v1/findings?visit={visit.pk}").json()["results"][0],
+        client.get("/api/v1/sync").json()["changes"]["findings"][0],
+    ]
+    for answer in answers:
+        assert answer["responsible_officials"] == expected_officials
+        assert answer["photos"] == expected_photos
