@@ -41,20 +41,16 @@ from urllib.parse import quote
 import psycopg
 
 from bench.harness import (
-    BENCH_DB,
     ROOT,
     WRK_SCRIPT,
     BenchError,
     Context,
-    CpuSnapshot,
-    Measure,
     Row,
     Server,
     _libpq,
     fetch,
     log,
     measure,
-    require_wrk,
 )
 
 NAME = "field"
@@ -536,51 +532,6 @@ def _post_script(ctx: Context, tree: Tree, visit: uuid.UUID) -> str:
     return str(path)
 
 
-def _wrk(ctx: Context, url: str, script: str, seconds: int, headers: dict[str, str]) -> dict:
-    opts = ctx.options
-    cmd = [require_wrk(), f"-t{opts.wrk_threads}", f"-c{opts.connections}", f"-d{seconds}s",
-           "--timeout", "10s", "--latency", "-s", script]
-    for name, value in headers.items():
-        cmd += ["-H", f"{name}: {value}"]
-    done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 60)
-    for line in done.stdout.splitlines():
-        if line.startswith("BENCH_JSON "):
-            return json.loads(line.removeprefix("BENCH_JSON "))
-    raise BenchError(f"wrk printed no summary (exit {done.returncode}):\n"
-                     f"{done.stdout}{done.stderr}".strip())
-
-
-def _measure_posts(ctx: Context, server: Server, tree: Tree, target: str, visit: uuid.UUID,
-                   headers: dict[str, str], body_bytes: int | None,
-                   queries: int | None) -> tuple[Measure, int]:
-    """harness.measure for a scripted POST: (the measured run, requests of both runs)."""
-    opts = ctx.options
-    url = server.base + "/api/v1/findings"
-    sent = 0
-    if opts.warmup > 0:
-        sent += _wrk(ctx, url, _post_script(ctx, tree, visit), opts.warmup, headers)["requests"]
-    script = _post_script(ctx, tree, visit)
-    log(f"measuring {target} for {opts.seconds} s")
-    server_pid = server.process.pid if server.process else None
-    before = CpuSnapshot.take(server_pid, BENCH_DB)
-    result = _wrk(ctx, url, script, opts.seconds, headers)
-    after = CpuSnapshot.take(server_pid, BENCH_DB)
-    cpu_ms, busy = after.per_request(before, result["requests"])
-    seconds = result["duration_us"] / 1e6
-    return Measure(
-        target=target,
-        rps=result["requests"] / seconds if seconds else 0.0,
-        p50_ms=result["p50_us"] / 1000,
-        p99_ms=result["p99_us"] / 1000,
-        requests=result["requests"],
-        errors=sum(result[k] for k in ("connect", "read", "write", "status", "timeout")),
-        body_bytes=body_bytes,
-        queries=queries,
-        cpu_ms=cpu_ms,
-        busy=busy,
-    ), sent + result["requests"]
-
-
 def _finding_body(tree: Tree, visit: uuid.UUID) -> dict:
     return {"id": str(uuid.uuid4()), "visit": str(visit), "checklist_item": str(tree.items[0]),
             "severity": "minor", "title": "村级活动场所面积不足",
@@ -715,9 +666,11 @@ def run(ctx: Context) -> list[Row | dict]:
                                    body=_finding_body(tree, visit), headers=auth[INSPECTOR])
             if status != 201:
                 raise BenchError(f"POST /api/v1/findings answered {status}: {answer[:300]!r}")
-            post, sent = _measure_posts(
-                ctx, server, tree, f"POST /api/v1/findings, {INSPECTOR}, a new id each",
-                visit, auth[INSPECTOR], len(answer), None)
+            post = measure(
+                ctx, server, f"POST /api/v1/findings, {INSPECTOR}, a new id each",
+                "/api/v1/findings", headers=auth[INSPECTOR], body_bytes=len(answer),
+                script=lambda: _post_script(ctx, tree, visit))
+            sent = post.warmup_requests + post.requests
             made = conn.execute("SELECT count(*) FROM audits_finding WHERE visit_id = %s",
                                 [visit]).fetchone()[0]
             # wrk counts the answers it read; each run's last requests in flight are

@@ -17,6 +17,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -51,6 +52,7 @@ class Measure:
     queries: int | None = None  # SQL queries Django runs for one request
     cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU ms per request, by process
     busy: float | None = None  # share of the machine's CPU time in use during the run, %
+    warmup_requests: int = 0  # answered in the warm-up run (not counted in the figures)
 
 
 @dataclass(frozen=True)
@@ -339,11 +341,17 @@ def wrk_version() -> str:
     return first[0].split("Copyright")[0].strip() if first else "wrk"
 
 
-def wrk(ctx: Context, url: str, *, seconds: int, headers: dict[str, str] | None = None) -> dict:
-    """Load `url` with `connections` clients for `seconds`; wrk's own summary as a dict."""
-    script = ctx.workdir / "done.lua"
-    if not script.exists():
-        script.write_text(WRK_SCRIPT)
+def wrk(ctx: Context, url: str, *, seconds: int, headers: dict[str, str] | None = None,
+        script: str | None = None) -> dict:
+    """Load `url` with `connections` clients for `seconds`; wrk's own summary as a dict.
+
+    `script`: a Lua file of the caller's that ends with WRK_SCRIPT (e.g. one that builds
+    each request); by default only WRK_SCRIPT, which reports the summary.
+    """
+    if script is None:
+        script = ctx.workdir / "done.lua"
+        if not script.exists():
+            script.write_text(WRK_SCRIPT)
     opts = ctx.options
     cmd = [require_wrk(), f"-t{opts.wrk_threads}", f"-c{opts.connections}", f"-d{seconds}s",
            "--timeout", "10s", "--latency", "-s", str(script)]
@@ -359,16 +367,23 @@ def wrk(ctx: Context, url: str, *, seconds: int, headers: dict[str, str] | None 
 
 def measure(ctx: Context, server: Server, target: str, path: str, *,
             headers: dict[str, str] | None = None, body_bytes: int | None = None,
-            queries: int | None = None) -> Measure:
-    """Warm up, then measure `path` on `server`; `target` is the row's label."""
+            queries: int | None = None, script: Callable[[], str] | None = None) -> Measure:
+    """Warm up, then measure `path` on `server`; `target` is the row's label.
+
+    `script` makes the Lua file of one wrk run (see `wrk`), called for each run, so that
+    a script that makes new ids can make them afresh for the measured run.
+    """
     opts = ctx.options
     url = server.base + path
+    warmed = 0
     if opts.warmup > 0:
-        wrk(ctx, url, seconds=opts.warmup, headers=headers)
+        warmed = wrk(ctx, url, seconds=opts.warmup, headers=headers,
+                     script=script() if script else None)["requests"]
     log(f"measuring {target} for {opts.seconds} s")
     server_pid = server.process.pid if server.process else None
     before = CpuSnapshot.take(server_pid, BENCH_DB)
-    result = wrk(ctx, url, seconds=opts.seconds, headers=headers)
+    result = wrk(ctx, url, seconds=opts.seconds, headers=headers,
+                 script=script() if script else None)
     after = CpuSnapshot.take(server_pid, BENCH_DB)
     cpu_ms, busy = after.per_request(before, result["requests"])
     errors = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
@@ -384,6 +399,7 @@ def measure(ctx: Context, server: Server, target: str, path: str, *,
         queries=queries,
         cpu_ms=cpu_ms,
         busy=busy,
+        warmup_requests=warmed,
     )
 
 
