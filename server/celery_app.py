@@ -11,9 +11,10 @@ app = Celery("duchaa")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 
-# The sealer runs every few seconds; its "received / succeeded / sending" lines at INFO would
-# bury everything else in the worker's and beat's output. Its warnings and errors still show.
-QUIET_TASKS = ("workers.trail.seal",)
+# The sealer runs every few seconds and the outbox sweeper every 30 s; their "received /
+# succeeded / sending" lines at INFO would bury everything else in the worker's and beat's
+# output. Their warnings and errors still show.
+QUIET_TASKS = ("workers.trail.seal", "workers.outbox.sweep")
 
 
 class _QuietHousekeeping(logging.Filter):
