@@ -142,3 +142,28 @@ def test_uploads_are_accepted_while_redis_is_down_and_processed_after(settings,
         assert not OutboxMessage.objects.filter(done_at=None).exists()
     finally:
         worker.stop()
+
+
+def test_a_relay_after_a_redis_restart_goes_out_at_once_on_a_new_connection(settings,
+                                                                             private_redis):
+    """The relay keeps its broker connection between messages; after a restart the next
+    message still goes out at once, not left for the sweeper."""
+    settings.CELERY_BROKER_URL = private_redis.url
+    settings.CELERY_TASK_DEFAULT_QUEUE = "outbox-restart-test"
+    import redis
+
+    queue = redis.Redis.from_url(private_redis.url)
+
+    def message() -> int:
+        return outbox.OutboxMessage.objects.create(task="workers.outbox.sweep", kwargs={}).pk
+
+    assert outbox.relay([message()]) == 1
+    kept = outbox._link.connection
+    assert kept is not None
+    assert outbox.relay([message()]) == 1
+    assert outbox._link.connection is kept  # no new connection per message
+    private_redis.stop()
+    private_redis.start()
+    assert outbox.relay([message()]) == 1  # no message left behind by the restart
+    assert queue.llen("outbox-restart-test") == 1  # the private Redis is empty after restart
+    assert OutboxMessage.objects.filter(relayed_at=None).count() == 0
