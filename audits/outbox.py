@@ -36,10 +36,9 @@ class _BrokerLink(threading.local):
     """This process's (and thread's) connection to the broker, kept between relays.
 
     Opening one costs several round trips (about 7 ms here, against under 1 ms to publish
-    on an open one). A broker restart does not break it (the Redis client reconnects); any
-    error drops it, and the next relay opens a new one;
-    a process that forked from the one that opened it, or one whose broker setting changed,
-    opens its own.
+    on an open one). A broker restart does not break it (the Redis client reconnects). Any
+    error drops it and the next relay opens a new one, as does a process forked from the
+    one that opened it, or one whose broker setting changed.
     """
 
     connection = None
