@@ -32,20 +32,24 @@ def search(request: HttpRequest) -> HttpResponse:
     before = request.GET.get("before", "")
     if before.isdigit():
         qs = qs.filter(seq__lt=int(before))
-    rows = list(qs[:PAGE + 1])
+    rows = list(qs[: PAGE + 1])
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     query = request.GET.copy()
     query.pop("before", None)
     if more:
         query["before"] = str(rows[-1].seq)
-    return render(request, "audits/audit/search.html", {
-        "events": [review.as_item(e) for e in rows],
-        "filters": {name: request.GET.get(name, "") for name in review.FILTERS},
-        "next_query": query.urlencode() if more else "",
-        "head": current_head(),
-        "error": error,
-    })
+    return render(
+        request,
+        "audits/audit/search.html",
+        {
+            "events": [review.as_item(e) for e in rows],
+            "filters": {name: request.GET.get(name, "") for name in review.FILTERS},
+            "next_query": query.urlencode() if more else "",
+            "head": current_head(),
+            "error": error,
+        },
+    )
 
 
 @login_required
@@ -53,8 +57,11 @@ def object_history(request: HttpRequest, object_type: str, object_id: str) -> Ht
     _auditor(request)
     qs = review.events(request.user, {"object_type": object_type, "object_id": object_id})
     events = [review.as_item(e) for e in qs.order_by("seq")[:2000]]
-    return render(request, "audits/audit/object.html", {
-        "object_type": object_type, "object_id": object_id, "events": events})
+    return render(
+        request,
+        "audits/audit/object.html",
+        {"object_type": object_type, "object_id": object_id, "events": events},
+    )
 
 
 @login_required

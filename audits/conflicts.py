@@ -87,9 +87,11 @@ def rules_by_user(user_ids: Iterable[int], on: date) -> dict[int, dict[str, str]
     if not ids:
         return out
     cutoff = position_cutoff(on)
-    held = (Position.objects.filter(official__user_id__in=ids)
-            .filter(Q(end__isnull=True) | Q(end__gte=cutoff))
-            .values_list("official__user_id", "unit__path"))
+    held = (
+        Position.objects.filter(official__user_id__in=ids)
+        .filter(Q(end__isnull=True) | Q(end__gte=cutoff))
+        .values_list("official__user_id", "unit__path")
+    )
     for uid, path in held:
         county = county_of_path(path)
         if county is not None:
@@ -120,8 +122,9 @@ def conflicted_counties(teams: Iterable[Team], on: date) -> dict[object, set[str
     """For each team id: the county and zone codes it may not inspect. Three queries in all."""
     people = team_people(teams)
     rules = rules_by_user({uid for ids in people.values() for uid in ids}, on)
-    return {team_id: {county for uid in ids for county in rules[uid]}
-            for team_id, ids in people.items()}
+    return {
+        team_id: {county for uid in ids for county in rules[uid]} for team_id, ids in people.items()
+    }
 
 
 def conflict(user: User, unit: Unit, *, on: date) -> str | None:

@@ -10,8 +10,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database(), "broker": _broker()}
     ok = all(checks.values())
     return JsonResponse(
-        {"status": "ok" if ok else "unavailable",
-         "checks": {name: "ok" if good else "down" for name, good in checks.items()}},
+        {
+            "status": "ok" if ok else "unavailable",
+            "checks": {name: "ok" if good else "down" for name, good in checks.items()},
+        },
         status=200 if ok else 503,
     )
 
@@ -21,14 +23,15 @@ def _database() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             return cursor.fetchone() == (1,)
-    except Exception:  # noqa: BLE001 - any failure means "down"
+    except Exception:
         return False
 
 
 def _broker() -> bool:
     try:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2,
-                                      socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2
+        )
         return bool(client.ping())
-    except Exception:  # noqa: BLE001 - any failure means "down"
+    except Exception:
         return False

@@ -12,8 +12,14 @@ from django.utils.translation import gettext as _
 from audits.api.problems import problem_response
 from audits.trail import context
 
-_STATUS_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found",
-                 405: "method_not_allowed", 413: "payload_too_large", 500: "server_error"}
+_STATUS_CODES = {
+    400: "bad_request",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    500: "server_error",
+}
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -63,12 +69,20 @@ class RequestContextMiddleware:
 
         with context.bind(source):
             response = self.get_response(request)
-        if is_api(request) and response.status_code >= 400 and not response.get(
-                "Content-Type", "").startswith(("application/problem+json", "application/json")):
+        if (
+            is_api(request)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith(
+                ("application/problem+json", "application/json")
+            )
+        ):
             # Django's own pages (the DEBUG 404 page, a CSRF refusal) never reach a client
             # of the API: the same status, as a problem.
-            response = problem_response(response.status_code, _STATUS_CODES.get(
-                response.status_code, "error"), response.reason_phrase)
+            response = problem_response(
+                response.status_code,
+                _STATUS_CODES.get(response.status_code, "error"),
+                response.reason_phrase,
+            )
         response["X-Request-ID"] = request.request_id
         return response
 
@@ -97,7 +111,7 @@ class ApiBodyLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any):  # noqa: ANN201
+    def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any):
         if not is_api(request):
             return None
         limit = getattr(getattr(view, "cls", view), "max_body_bytes", settings.API_MAX_BODY_BYTES)

@@ -25,7 +25,7 @@ from audits.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 
-def enqueue(task: str, **kwargs) -> OutboxMessage:  # noqa: ANN003
+def enqueue(task: str, **kwargs) -> OutboxMessage:
     """A row for `task(**kwargs, outbox_id=…)`, relayed once the transaction commits."""
     message = OutboxMessage.objects.create(task=task, kwargs=kwargs)
     transaction.on_commit(lambda: relay([message.pk]))
@@ -45,9 +45,12 @@ class _BrokerLink(threading.local):
     pid = 0
     url = ""
 
-    def get(self):  # noqa: ANN201
-        if (self.connection is None or self.pid != os.getpid()
-                or self.url != settings.CELERY_BROKER_URL):
+    def get(self):
+        if (
+            self.connection is None
+            or self.pid != os.getpid()
+            or self.url != settings.CELERY_BROKER_URL
+        ):
             from server.celery_app import app
 
             self.drop()
@@ -55,9 +58,12 @@ class _BrokerLink(threading.local):
             self.connection = app.connection_for_write(
                 settings.CELERY_BROKER_URL,
                 connect_timeout=timeout,
-                transport_options={**settings.CELERY_BROKER_TRANSPORT_OPTIONS,
-                                   "socket_timeout": timeout,
-                                   "socket_connect_timeout": timeout, "max_retries": 0},
+                transport_options={
+                    **settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+                    "socket_timeout": timeout,
+                    "socket_connect_timeout": timeout,
+                    "max_retries": 0,
+                },
             )
             self.pid, self.url = os.getpid(), settings.CELERY_BROKER_URL
         return self.connection
@@ -85,37 +91,57 @@ def relay(ids: Iterable[int]) -> int:
     sent: list[int] = []
     try:
         conn = _link.get()
-        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0,
-                               timeout=settings.OUTBOX_RELAY_TIMEOUT)
+        conn.ensure_connection(
+            max_retries=1, interval_start=0, interval_step=0, timeout=settings.OUTBOX_RELAY_TIMEOUT
+        )
         for row in rows:
-            app.send_task(row.task, kwargs={**row.kwargs, "outbox_id": row.pk},
-                          connection=conn, retry=False,
-                          queue=settings.CELERY_TASK_DEFAULT_QUEUE)
+            app.send_task(
+                row.task,
+                kwargs={**row.kwargs, "outbox_id": row.pk},
+                connection=conn,
+                retry=False,
+                queue=settings.CELERY_TASK_DEFAULT_QUEUE,
+            )
             sent.append(row.pk)
-    except Exception as exc:  # noqa: BLE001 - any broker failure: leave it to the sweeper
+    except Exception as exc:
         _link.drop()
-        log.warning("outbox: broker unreachable, %d message(s) left for the sweeper: %s",
-                    len(rows) - len(sent), exc)
+        log.warning(
+            "outbox: broker unreachable, %d message(s) left for the sweeper: %s",
+            len(rows) - len(sent),
+            exc,
+        )
     if sent:
         OutboxMessage.objects.filter(pk__in=sent).update(
-            relayed_at=timezone.now(), sent_count=F("sent_count") + 1)
+            relayed_at=timezone.now(), sent_count=F("sent_count") + 1
+        )
     return len(sent)
 
 
 def mark_done(outbox_id: int | None) -> None:
     if outbox_id is not None:
         OutboxMessage.objects.filter(pk=outbox_id, done_at__isnull=True).update(
-            done_at=timezone.now())
+            done_at=timezone.now()
+        )
 
 
-def sweep(*, stale_seconds: int | None = None, fresh_seconds: int = 5,
-          keep_days: int = 7, batch: int = 500) -> int:
+def sweep(
+    *,
+    stale_seconds: int | None = None,
+    fresh_seconds: int = 5,
+    keep_days: int = 7,
+    batch: int = 500,
+) -> int:
     """Re-send what was never relayed, or relayed long ago and not done; forget old rows."""
     now = timezone.now()
     stale = settings.OUTBOX_STALE_SECONDS if stale_seconds is None else stale_seconds
-    due = OutboxMessage.objects.filter(done_at__isnull=True).filter(
-        Q(relayed_at__isnull=True, created_at__lte=now - timedelta(seconds=fresh_seconds))
-        | Q(relayed_at__lte=now - timedelta(seconds=stale))).order_by("created_at")
+    due = (
+        OutboxMessage.objects.filter(done_at__isnull=True)
+        .filter(
+            Q(relayed_at__isnull=True, created_at__lte=now - timedelta(seconds=fresh_seconds))
+            | Q(relayed_at__lte=now - timedelta(seconds=stale))
+        )
+        .order_by("created_at")
+    )
     ids = list(due.values_list("pk", flat=True)[:batch])
     sent = relay(ids) if ids else 0
     OutboxMessage.objects.filter(done_at__lte=now - timedelta(days=keep_days)).delete()

@@ -6,13 +6,19 @@ from audits.models import Campaign, Finding, Team, User, Visit
 
 def plans(user: User, campaign: Campaign) -> bool:
     """A planner of the owning unit or a unit above it."""
-    return (user.has_role(Role.PLANNER) and user.unit_id is not None
-            and campaign.unit.path.startswith(user.unit.path))
+    return (
+        user.has_role(Role.PLANNER)
+        and user.unit_id is not None
+        and campaign.unit.path.startswith(user.unit.path)
+    )
 
 
-def may_own_campaigns_of(user: User, unit) -> bool:  # noqa: ANN001
-    return user.has_role(Role.PLANNER) and user.unit_id is not None and \
-        unit.path.startswith(user.unit.path)
+def may_own_campaigns_of(user: User, unit) -> bool:
+    return (
+        user.has_role(Role.PLANNER)
+        and user.unit_id is not None
+        and unit.path.startswith(user.unit.path)
+    )
 
 
 def sits_on(user: User, team: Team) -> bool:

@@ -142,13 +142,13 @@ def _checklists(user: User, qs: QuerySet) -> QuerySet:
 def _campaigns(user: User, qs: QuerySet) -> QuerySet:
     if reads_everything(user):
         return qs
-    on_team = Visit.objects.filter(team__in=my_teams(user)).exclude(
-        status=VisitStatus.CANCELLED)
+    on_team = Visit.objects.filter(team__in=my_teams(user)).exclude(status=VisitStatus.CANCELLED)
     q = Q(pk__in=on_team.values("campaign_id"))
     path = oversight(user)
     if path is not None:
-        announced_here = Visit.objects.filter(campaign__mode=Mode.ANNOUNCED,
-                                              target__path__startswith=path)
+        announced_here = Visit.objects.filter(
+            campaign__mode=Mode.ANNOUNCED, target__path__startswith=path
+        )
         q |= Q(unit__path__startswith=path) | Q(pk__in=announced_here.values("campaign_id"))
     return qs.filter(q)
 
@@ -179,8 +179,9 @@ def _findings(user: User, qs: QuerySet) -> QuerySet:
     path = oversight(user)
     if path is not None:
         q |= Q(visit__campaign__unit__path__startswith=path) & ~Q(status=FindingStatus.DRAFT)
-        q |= published & (Q(responsible_unit__path__startswith=path)
-                          | Q(visit__target__path__startswith=path))
+        q |= published & (
+            Q(responsible_unit__path__startswith=path) | Q(visit__target__path__startswith=path)
+        )
     if user.has_role(Role.UNIT_OFFICIAL) and user.unit_id:
         q |= published & Q(responsible_unit_id=user.unit_id)
     return qs.filter(q)
@@ -196,19 +197,23 @@ def _notifications(user: User, qs: QuerySet) -> QuerySet:
     return qs.filter(recipient=user)
 
 
-
 @rule(Photo)
 def _photos(user: User, qs: QuerySet) -> QuerySet:
     # Whoever may see its finding; a photo of the visit alone, whoever may see the visit.
-    return qs.filter(Q(finding__in=visible(user, Finding).values("pk"))
-                     | Q(finding__isnull=True, visit__in=visible(user, Visit).values("pk")))
-
+    return qs.filter(
+        Q(finding__in=visible(user, Finding).values("pk"))
+        | Q(finding__isnull=True, visit__in=visible(user, Visit).values("pk"))
+    )
 
 
 def reviews_trail(user: User | None) -> bool:
     """Only auditors review the audit trail; to everyone else it does not exist (404)."""
-    return bool(user is not None and user.is_authenticated and user.is_active
-                and user.has_role(Role.AUDITOR))
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.has_role(Role.AUDITOR)
+    )
 
 
 @rule(AuditEvent)

@@ -44,24 +44,54 @@ START, END = "<!-- bench:figures:start -->", "<!-- bench:figures:end -->"
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     defaults = Options()
-    parser.add_argument("--seconds", type=int, default=defaults.seconds,
-                        help="measured seconds per target (default %(default)s)")
-    parser.add_argument("--warmup", type=int, default=defaults.warmup,
-                        help="unrecorded warm-up seconds per target (default %(default)s)")
-    parser.add_argument("--connections", type=int, default=defaults.connections,
-                        help="concurrent clients (default %(default)s)")
-    parser.add_argument("--workers", type=int, default=defaults.workers,
-                        help="gunicorn workers (default %(default)s)")
-    parser.add_argument("--worker-class", default=defaults.worker_class,
-                        choices=("sync", "gthread"), help="gunicorn worker class")
-    parser.add_argument("--threads", type=int, default=defaults.threads,
-                        help="threads per gthread worker (default %(default)s)")
-    parser.add_argument("--only", action="append", metavar="NAME",
-                        help="run only this benchmark module (e.g. api_read); repeatable")
-    parser.add_argument("--keep", action="store_true",
-                        help="leave the database duchaa_bench behind")
-    parser.add_argument("--record", action="store_true",
-                        help=f"write the figures into {DOC.relative_to(ROOT)}")
+    parser.add_argument(
+        "--seconds",
+        type=int,
+        default=defaults.seconds,
+        help="measured seconds per target (default %(default)s)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=defaults.warmup,
+        help="unrecorded warm-up seconds per target (default %(default)s)",
+    )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=defaults.connections,
+        help="concurrent clients (default %(default)s)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="gunicorn workers (default %(default)s)",
+    )
+    parser.add_argument(
+        "--worker-class",
+        default=defaults.worker_class,
+        choices=("sync", "gthread"),
+        help="gunicorn worker class",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=defaults.threads,
+        help="threads per gthread worker (default %(default)s)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="NAME",
+        help="run only this benchmark module (e.g. api_read); repeatable",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="leave the database duchaa_bench behind"
+    )
+    parser.add_argument(
+        "--record", action="store_true", help=f"write the figures into {DOC.relative_to(ROOT)}"
+    )
     return parser.parse_args(argv)
 
 
@@ -78,18 +108,36 @@ def _read(path: str) -> str:
 
 def machine() -> str:
     cpus = len(os.sched_getaffinity(0))
-    model = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown CPU")
-    kib = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines()
-                if line.startswith("MemTotal:")), 0)
-    return (f"{cpus} CPUs (nproc), {model}, {kib / 1024 / 1024:.1f} GiB RAM, "
-            f"Linux {platform.release()}")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    kib = next(
+        (
+            int(line.split()[1])
+            for line in _read("/proc/meminfo").splitlines()
+            if line.startswith("MemTotal:")
+        ),
+        0,
+    )
+    return (
+        f"{cpus} CPUs (nproc), {model}, {kib / 1024 / 1024:.1f} GiB RAM, Linux {platform.release()}"
+    )
 
 
 def software() -> str:
     parts = [f"Python {platform.python_version()}"]
-    for dist in ("Django", "djangorestframework", "djangorestframework-simplejwt", "gunicorn",
-                 "psycopg"):
+    for dist in (
+        "Django",
+        "djangorestframework",
+        "djangorestframework-simplejwt",
+        "gunicorn",
+        "psycopg",
+    ):
         with contextlib.suppress(metadata.PackageNotFoundError):
             parts.append(f"{dist} {metadata.version(dist)}")
     try:
@@ -134,6 +182,7 @@ def load_average() -> str:
 
 # --- output --------------------------------------------------------------------------------
 
+
 # Each table: a title, its headers (the first two columns are text) and a row → cells function.
 def figures(row: Row) -> tuple[str, ...]:
     m = row.measure
@@ -160,13 +209,27 @@ def cpu(row: Row) -> tuple[str, ...]:
 
 
 TABLES = (
-    ("Throughput and latency",
-     ("benchmark", "target", "req/s", "p50 ms", "p99 ms", "floor ÷ target", "% of floor",
-      "queries", "body B", "errors"),
-     figures),
-    ("CPU time per request (ms), by process, during the measured run",
-     ("benchmark", "target", *CPU_GROUPS, "total", "machine busy"),
-     cpu),
+    (
+        "Throughput and latency",
+        (
+            "benchmark",
+            "target",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "floor ÷ target",
+            "% of floor",
+            "queries",
+            "body B",
+            "errors",
+        ),
+        figures,
+    ),
+    (
+        "CPU time per request (ms), by process, during the measured run",
+        ("benchmark", "target", *CPU_GROUPS, "total", "machine busy"),
+        cpu,
+    ),
 )
 
 
@@ -175,8 +238,10 @@ def text_table(headers: tuple[str, ...], lines: list[tuple[str, ...]]) -> str:
     widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
 
     def fmt(line: tuple[str, ...]) -> str:
-        return "  ".join(cell.rjust(w) if i >= 2 else cell.ljust(w)
-                         for i, (cell, w) in enumerate(zip(line, widths, strict=True)))
+        return "  ".join(
+            cell.rjust(w) if i >= 2 else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        )
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([fmt(headers), rule, *(fmt(line) for line in lines)])
@@ -213,8 +278,14 @@ def other(benchmark: str, figure: dict) -> tuple[str, ...]:
             return "–"
         return f"{value:,}" if isinstance(value, int) else f"{value:,.4g}"
 
-    return (benchmark, str(figure["name"]), num(figure["value"]), str(figure["unit"]),
-            num(figure.get("floor")), num(figure.get("ratio")))
+    return (
+        benchmark,
+        str(figure["name"]),
+        num(figure["value"]),
+        str(figure["unit"]),
+        num(figure.get("floor")),
+        num(figure.get("ratio")),
+    )
 
 
 def render_other(lines: list[tuple[str, ...]], *, markdown: bool = False) -> str:
@@ -246,19 +317,27 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: list[str]) -> int:
     args = parse(argv)
     started = time.monotonic()
-    missing = [name for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY")
-               if not os.environ.get(name)]
+    missing = [
+        name for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY") if not os.environ.get(name)
+    ]
     if missing:
         raise BenchError(f"{', '.join(missing)} not set: run `make bench`, or export them")
     require_wrk()
-    selected = [name for name in BENCHMARKS
-                if not args.only or name.rsplit(".", 1)[1] in args.only]
+    selected = [name for name in BENCHMARKS if not args.only or name.rsplit(".", 1)[1] in args.only]
     if not selected:
-        raise BenchError(f"no benchmark named {', '.join(args.only)}; there are: "
-                         + ", ".join(name.rsplit(".", 1)[1] for name in BENCHMARKS))
-    options = Options(seconds=args.seconds, warmup=args.warmup, connections=args.connections,
-                      workers=args.workers, worker_class=args.worker_class,
-                      threads=args.threads, keep=args.keep)
+        raise BenchError(
+            f"no benchmark named {', '.join(args.only)}; there are: "
+            + ", ".join(name.rsplit(".", 1)[1] for name in BENCHMARKS)
+        )
+    options = Options(
+        seconds=args.seconds,
+        warmup=args.warmup,
+        connections=args.connections,
+        workers=args.workers,
+        worker_class=args.worker_class,
+        threads=args.threads,
+        keep=args.keep,
+    )
     signal.signal(signal.SIGTERM, _terminate)
     load_before = load_average()
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -31,22 +31,28 @@ TARGETS = (
     Target("DRF view, constant, JWT auth + throttle", "/bench/drf-auth"),
     Target("GET /api/v1/me", "/api/v1/me"),
     Target("GET /api/v1/units?level=village", "/api/v1/units?level=village", rows=50),
-    Target("GET /api/v1/units?level=village&page_size=500",
-           "/api/v1/units?level=village&page_size=500", rows=500),
+    Target(
+        "GET /api/v1/units?level=village&page_size=500",
+        "/api/v1/units?level=village&page_size=500",
+        rows=500,
+    ),
 )
 
 
 def _check(server: Server, target: Target, headers: dict[str, str]) -> int:
     """One request before the load: it must succeed and hold what we mean to measure."""
-    status, body = fetch("GET", server.base + target.path,
-                         headers=headers if target.authenticated else None)
+    status, body = fetch(
+        "GET", server.base + target.path, headers=headers if target.authenticated else None
+    )
     if status != 200:
         raise BenchError(f"GET {target.path} answered {status}: {body[:300]!r}")
     if target.rows is not None:
         results = json.loads(body).get("results", [])
         if len(results) != target.rows:
-            raise BenchError(f"GET {target.path} returned {len(results)} rows, not "
-                             f"{target.rows}: is the full-scale tree seeded?")
+            raise BenchError(
+                f"GET {target.path} returned {len(results)} rows, not "
+                f"{target.rows}: is the full-scale tree seeded?"
+            )
     return len(body)
 
 
@@ -58,10 +64,16 @@ def run(ctx: Context) -> list[Row]:
         sizes = {t.path: _check(server, t, headers) for t in everything}
         queries = count_queries(ctx, [t.path for t in everything], token)
 
-        def one(target: Target):  # noqa: ANN202
-            return measure(ctx, server, target.label, target.path,
-                           headers=headers if target.authenticated else None,
-                           body_bytes=sizes[target.path], queries=queries.get(target.path))
+        def one(target: Target):
+            return measure(
+                ctx,
+                server,
+                target.label,
+                target.path,
+                headers=headers if target.authenticated else None,
+                body_bytes=sizes[target.path],
+                queries=queries.get(target.path),
+            )
 
         floor = one(FLOOR)
         rows = [Row(NAME, floor, floor)]

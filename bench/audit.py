@@ -51,8 +51,11 @@ def _writes(seconds: float, lags: list[float] | None) -> float:
     units = list(Unit.objects.values_list("pk", flat=True)[:WRITERS]) or []
     while len(units) < WRITERS:
         n = len(units)
-        units.append(Unit.objects.create(code=f"8{n:011d}", name=f"压测{n}", level="city",
-                                         path=f"8{n:011d}/").pk)
+        units.append(
+            Unit.objects.create(
+                code=f"8{n:011d}", name=f"压测{n}", level="city", path=f"8{n:011d}/"
+            ).pk
+        )
     stop = time.monotonic() + seconds
     counts = [0] * WRITERS
     committed: list[tuple[int, float]] = []
@@ -125,9 +128,13 @@ def _write_rows() -> list[dict]:
     p99 = lags[min(len(lags) - 1, int(len(lags) * 0.99))] if lags else float("nan")
     return [
         {"name": "writes/s, trail off (floor)", "value": round(without, 1), "unit": "writes/s"},
-        {"name": "writes/s, trail on + sealer running", "value": round(with_trail, 1),
-         "unit": "writes/s", "floor": round(without, 1),
-         "ratio": round(with_trail / without, 3) if without else None},
+        {
+            "name": "writes/s, trail on + sealer running",
+            "value": round(with_trail, 1),
+            "unit": "writes/s",
+            "floor": round(without, 1),
+            "ratio": round(with_trail / without, 3) if without else None,
+        },
         {"name": "sealing lag p99 under that load", "value": round(p99 * 1000, 1), "unit": "ms"},
     ]
 
@@ -151,7 +158,9 @@ def _verify_rows(events: int) -> list[dict]:
                 " jsonb_build_object('status', 'published', 'version', 4, 'rectify_by',"
                 " '2015-09-30', 'title', '活动场所面积不足 200 平方米 ' || g),"
                 " '10.1.2.3', 'pad-' || mod(g, 50), md5((g * 7)::text)"
-                " FROM generate_series(1, %s) g", [events - have])
+                " FROM generate_series(1, %s) g",
+                [events - have],
+            )
     started = time.perf_counter()
     seal()
     seal_seconds = time.perf_counter() - started
@@ -173,14 +182,24 @@ def _verify_rows(events: int) -> list[dict]:
             size += len(data)
     sha_rate = report.checked / hashing
     return [
-        {"name": f"sealing {report.checked:,} events", "value": round(report.checked
-                                                                      / seal_seconds),
-         "unit": "events/s"},
-        {"name": "SHA-256 over canonical bytes (floor)", "value": round(sha_rate),
-         "unit": "events/s", "mean_bytes": round(size / max(report.checked, 1))},
-        {"name": f"verify_audit over {report.checked:,} events", "value": round(verify_rate),
-         "unit": "events/s", "floor": round(sha_rate),
-         "ratio": round(verify_rate / sha_rate, 4)},
+        {
+            "name": f"sealing {report.checked:,} events",
+            "value": round(report.checked / seal_seconds),
+            "unit": "events/s",
+        },
+        {
+            "name": "SHA-256 over canonical bytes (floor)",
+            "value": round(sha_rate),
+            "unit": "events/s",
+            "mean_bytes": round(size / max(report.checked, 1)),
+        },
+        {
+            "name": f"verify_audit over {report.checked:,} events",
+            "value": round(verify_rate),
+            "unit": "events/s",
+            "floor": round(sha_rate),
+            "ratio": round(verify_rate / sha_rate, 4),
+        },
     ]
 
 

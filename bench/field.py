@@ -97,23 +97,38 @@ def _audited(conn: psycopg.Connection) -> None:
 
 
 def _tree(conn: psycopg.Connection) -> Tree:
-    city = conn.execute("SELECT unit_id FROM audits_user WHERE username = %s",
-                        [PLANNER]).fetchone()
-    lists = conn.execute("SELECT checklist_id, array_agg(id ORDER BY position)"
-                         " FROM audits_checklistitem GROUP BY checklist_id").fetchall()
+    city = conn.execute("SELECT unit_id FROM audits_user WHERE username = %s", [PLANNER]).fetchone()
+    lists = conn.execute(
+        "SELECT checklist_id, array_agg(id ORDER BY position)"
+        " FROM audits_checklistitem GROUP BY checklist_id"
+    ).fetchall()
     if city is None or city[0] is None or len(lists) != 1:
         raise BenchError("the bench database does not hold the seeded demo (seed_demo)")
-    targets = [r[0] for r in conn.execute(
-        "SELECT id FROM audits_unit WHERE level IN ('village', 'community') ORDER BY code")]
+    targets = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM audits_unit WHERE level IN ('village', 'community') ORDER BY code"
+        )
+    ]
     if len(targets) < PER_CAMPAIGN + TEAM_VISITS + 1:
         raise BenchError(f"{len(targets)} villages and communities: seed_demo --scale full?")
-    users = dict(conn.execute(
-        "SELECT username, id FROM audits_user WHERE username = ANY(%s)",
-        [[INSPECTOR, PLANNER, "lead_a"]]).fetchall())
-    team_a = conn.execute("SELECT id FROM audits_team WHERE lead_id = %s",
-                          [users["lead_a"]]).fetchone()[0]
-    return Tree(city=city[0], checklist=lists[0][0], items=lists[0][1], targets=targets,
-                users=users, team_a=team_a)
+    users = dict(
+        conn.execute(
+            "SELECT username, id FROM audits_user WHERE username = ANY(%s)",
+            [[INSPECTOR, PLANNER, "lead_a"]],
+        ).fetchall()
+    )
+    team_a = conn.execute(
+        "SELECT id FROM audits_team WHERE lead_id = %s", [users["lead_a"]]
+    ).fetchone()[0]
+    return Tree(
+        city=city[0],
+        checklist=lists[0][0],
+        items=lists[0][1],
+        targets=targets,
+        users=users,
+        team_a=team_a,
+    )
 
 
 def _add_teams(conn: psycopg.Connection, tree: Tree) -> None:
@@ -133,10 +148,15 @@ def _add_teams(conn: psycopg.Connection, tree: Tree) -> None:
             " SELECT gen_random_uuid(), '压测暗访组' || right(username, 2), 1, now(), now(),"
             "  %(planner)s, id, %(city)s FROM leads RETURNING id, lead_id)"
             " INSERT INTO audits_team_members (team_id, user_id) SELECT id, lead_id FROM teams",
-            {"city": tree.city, "n": OTHER_TEAMS, "planner": tree.users[PLANNER]})
-    tree.teams = [r[0] for r in conn.execute(
-        "SELECT t.id FROM audits_team t JOIN audits_user u ON u.id = t.lead_id"
-        " WHERE u.username LIKE 'bench\\_lead\\_%%' ORDER BY u.username")]
+            {"city": tree.city, "n": OTHER_TEAMS, "planner": tree.users[PLANNER]},
+        )
+    tree.teams = [
+        r[0]
+        for r in conn.execute(
+            "SELECT t.id FROM audits_team t JOIN audits_user u ON u.id = t.lead_id"
+            " WHERE u.username LIKE 'bench\\_lead\\_%%' ORDER BY u.username"
+        )
+    ]
 
 
 def _ensure_campaigns(conn: psycopg.Connection, tree: Tree, count: int) -> None:
@@ -155,13 +175,20 @@ def _ensure_campaigns(conn: psycopg.Connection, tree: Tree, count: int) -> None:
             "  date '2015-01-05' + (n - 1) * 35, date '2015-01-05' + (n - 1) * 35 + 20, 1,"
             "  now(), now(), %(checklist)s, %(planner)s, %(city)s"
             " FROM generate_series(%(first)s::int, %(last)s::int) n ORDER BY n RETURNING id",
-            {"checklist": tree.checklist, "planner": tree.users[PLANNER], "city": tree.city,
-             "first": have + 1, "last": count}).fetchall()
+            {
+                "checklist": tree.checklist,
+                "planner": tree.users[PLANNER],
+                "city": tree.city,
+                "first": have + 1,
+                "last": count,
+            },
+        ).fetchall()
     tree.campaigns += [r[0] for r in rows]
 
 
-def _add_visits(conn: psycopg.Connection, tree: Tree,
-                plan: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]) -> list[uuid.UUID]:
+def _add_visits(
+    conn: psycopg.Connection, tree: Tree, plan: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]
+) -> list[uuid.UUID]:
     """Closed visits (campaign, target, team), with their findings: PER_VISIT each, in the
     states findings of closed visits end in, mostly published."""
     campaigns, targets, teams = (list(column) for column in zip(*plan, strict=True))
@@ -169,22 +196,29 @@ def _add_visits(conn: psycopg.Connection, tree: Tree,
     with conn.transaction():
         _audited(conn)
         # Visit version 4: created, checked in, submitted, closed.
-        visits = [r[0] for r in conn.execute(
-            "INSERT INTO audits_visit (sync_xid, id, window_start, window_end, status, drawn,"
-            " checked_in_at, checkin_lat, checkin_lon, checkin_accuracy_m, checkin_distance_m,"
-            " checkin_far, submitted_at, closed_at, cancelled_at, version, created_at,"
-            " updated_at, campaign_id, target_id, team_id)"
-            " SELECT 0, gen_random_uuid(), w.start, w.start + interval '21 days' - interval '1s',"
-            "  'closed', true, w.start + v.day * interval '1 day' + interval '9 hours',"
-            "  u.lat, u.lon, 12, 40, false,"
-            "  w.start + v.day * interval '1 day' + interval '15 hours',"
-            "  w.start + interval '25 days', NULL, 4, now(), now(), v.campaign, v.target, v.team"
-            " FROM unnest(%s::uuid[], %s::uuid[], %s::uuid[], %s::int[])"
-            "  AS v(campaign, target, team, day)"
-            " JOIN audits_campaign c ON c.id = v.campaign"
-            " JOIN audits_unit u ON u.id = v.target"
-            " CROSS JOIN LATERAL (SELECT c.starts_on::timestamp AT TIME ZONE 'Asia/Shanghai'"
-            "  AS start) w RETURNING id", [campaigns, targets, teams, days])]
+        visits = [
+            r[0]
+            for r in conn.execute(
+                "INSERT INTO audits_visit (sync_xid, id, window_start, window_end, status, drawn,"
+                " checked_in_at, checkin_lat, checkin_lon, checkin_accuracy_m, checkin_distance_m,"
+                " checkin_far, submitted_at, closed_at, cancelled_at, version, created_at,"
+                " updated_at, campaign_id, target_id, team_id)"
+                " SELECT 0, gen_random_uuid(), w.start,"
+                " w.start + interval '21 days' - interval '1s',"
+                "  'closed', true, w.start + v.day * interval '1 day' + interval '9 hours',"
+                "  u.lat, u.lon, 12, 40, false,"
+                "  w.start + v.day * interval '1 day' + interval '15 hours',"
+                "  w.start + interval '25 days', NULL, 4, now(), now(),"
+                "  v.campaign, v.target, v.team"
+                " FROM unnest(%s::uuid[], %s::uuid[], %s::uuid[], %s::int[])"
+                "  AS v(campaign, target, team, day)"
+                " JOIN audits_campaign c ON c.id = v.campaign"
+                " JOIN audits_unit u ON u.id = v.target"
+                " CROSS JOIN LATERAL (SELECT c.starts_on::timestamp AT TIME ZONE 'Asia/Shanghai'"
+                "  AS start) w RETURNING id",
+                [campaigns, targets, teams, days],
+            )
+        ]
         # 60 % published, 25 % verified, 10 % dismissed, 5 % rectification submitted; 60 %
         # minor, 30 % major, 10 % serious; the checklist's items in turn.
         conn.execute(
@@ -218,8 +252,13 @@ def _add_visits(conn: psycopg.Connection, tree: Tree,
             " JOIN audits_checklistitem i ON i.checklist_id = %(checklist)s"
             "  AND i.position = 1 + (abs(hashtext(v.id::text)) + k) %% %(items)s::int"
             " WHERE v.id = ANY(%(visits)s)",
-            {"per": PER_VISIT, "checklist": tree.checklist, "items": len(tree.items),
-             "visits": visits})
+            {
+                "per": PER_VISIT,
+                "checklist": tree.checklist,
+                "items": len(tree.items),
+                "visits": visits,
+            },
+        )
     return visits
 
 
@@ -229,13 +268,21 @@ def _prepare(conn: psycopg.Connection) -> Tree:
     tree = _tree(conn)
     _add_teams(conn, tree)
     _ensure_campaigns(conn, tree, 10)
-    own = [(tree.campaigns[k % 10], tree.targets[PER_CAMPAIGN + k], tree.team_a)
-           for k in range(TEAM_VISITS)]
+    own = [
+        (tree.campaigns[k % 10], tree.targets[PER_CAMPAIGN + k], tree.team_a)
+        for k in range(TEAM_VISITS)
+    ]
     visits = _add_visits(conn, tree, own)
-    tree.own_findings = [r[0] for r in conn.execute(
-        "SELECT id FROM audits_finding WHERE visit_id = ANY(%s) ORDER BY id", [visits])]
-    log(f"added {OTHER_TEAMS} teams, {len(tree.campaigns)} campaigns and the inspector's "
-        f"{TEAM_VISITS} visits: {time.monotonic() - started:.1f} s")
+    tree.own_findings = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM audits_finding WHERE visit_id = ANY(%s) ORDER BY id", [visits]
+        )
+    ]
+    log(
+        f"added {OTHER_TEAMS} teams, {len(tree.campaigns)} campaigns and the inspector's "
+        f"{TEAM_VISITS} visits: {time.monotonic() - started:.1f} s"
+    )
     return tree
 
 
@@ -249,21 +296,31 @@ def _grow(conn: psycopg.Connection, tree: Tree, findings: int) -> None:
         return
     started = time.monotonic()
     _ensure_campaigns(conn, tree, max(10, -(-wanted // PER_CAMPAIGN)))
-    plan = [(tree.campaigns[j // PER_CAMPAIGN], tree.targets[j % PER_CAMPAIGN],
-             tree.teams[j % len(tree.teams)]) for j in range(tree.others, wanted)]
+    plan = [
+        (
+            tree.campaigns[j // PER_CAMPAIGN],
+            tree.targets[j % PER_CAMPAIGN],
+            tree.teams[j % len(tree.teams)],
+        )
+        for j in range(tree.others, wanted)
+    ]
     for first in range(0, len(plan), PER_CAMPAIGN):  # a transaction per 10,000 findings
-        _add_visits(conn, tree, plan[first:first + PER_CAMPAIGN])
+        _add_visits(conn, tree, plan[first : first + PER_CAMPAIGN])
     tree.others = wanted
     built = time.monotonic() - started
     # Fresh statistics and visibility map, as autovacuum would leave them in production: a
     # just-loaded table otherwise gets plans for an empty one and sets hint bits on reads.
-    conn.execute("VACUUM (ANALYZE) audits_finding, audits_visit, audits_campaign,"
-                 " audits_team, audits_team_members, audits_user")
+    conn.execute(
+        "VACUUM (ANALYZE) audits_finding, audits_visit, audits_campaign,"
+        " audits_team, audits_team_members, audits_user"
+    )
     have = conn.execute("SELECT count(*) FROM audits_finding").fetchone()[0]
     events = conn.execute("SELECT count(*) FROM audit_event").fetchone()[0]
-    log(f"findings now {have:,} ({len(plan) * PER_VISIT:,} added in {built:.1f} s with the "
+    log(
+        f"findings now {have:,} ({len(plan) * PER_VISIT:,} added in {built:.1f} s with the "
         f"triggers on, then VACUUM ANALYZE: {time.monotonic() - started:.1f} s); "
-        f"{events:,} audit events")
+        f"{events:,} audit events"
+    )
 
 
 def _visible_findings(conn: psycopg.Connection, tree: Tree) -> dict[str, int]:
@@ -275,9 +332,11 @@ def _visible_findings(conn: psycopg.Connection, tree: Tree) -> dict[str, int]:
         " WHERE v.status <> 'cancelled' AND v.team_id IN (SELECT t.id FROM audits_team t"
         "  LEFT JOIN audits_team_members m ON m.team_id = t.id"
         "  WHERE t.lead_id = %(user)s OR m.user_id = %(user)s)",
-        {"user": tree.users[INSPECTOR]}).fetchone()[0]
-    planner = conn.execute("SELECT count(*) FROM audits_finding WHERE status <> 'draft'"
-                           ).fetchone()[0]
+        {"user": tree.users[INSPECTOR]},
+    ).fetchone()[0]
+    planner = conn.execute(
+        "SELECT count(*) FROM audits_finding WHERE status <> 'draft'"
+    ).fetchone()[0]
     return {INSPECTOR: inspector, PLANNER: planner}
 
 
@@ -285,16 +344,20 @@ def _edit(conn: psycopg.Connection, ids: list[uuid.UUID], n: int) -> None:
     """One transaction editing `ids` (a new measured value, a new version), audited."""
     with conn.transaction():
         _audited(conn)
-        conn.execute("UPDATE audits_finding SET measured_value = %s, version = version + 1,"
-                     " updated_at = now() WHERE id = ANY(%s)", [100 + n % 9000, ids])
+        conn.execute(
+            "UPDATE audits_finding SET measured_value = %s, version = version + 1,"
+            " updated_at = now() WHERE id = ANY(%s)",
+            [100 + n % 9000, ids],
+        )
 
 
 def _in_range(conn: psycopg.Connection) -> int:
     """Findings a cursor taken now would range over (`sync_xid >= xmin`): a transaction
     left open anywhere on the server holds xmin back and widens it."""
-    return conn.execute("SELECT count(*) FROM audits_finding"
-                        " WHERE sync_xid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-                        ).fetchone()[0]
+    return conn.execute(
+        "SELECT count(*) FROM audits_finding"
+        " WHERE sync_xid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+    ).fetchone()[0]
 
 
 # --- the open visit, through the API -------------------------------------------------------
@@ -307,23 +370,44 @@ def _post(server: Server, headers: dict[str, str], path: str, body: dict) -> dic
     return json.loads(answer)
 
 
-def _open_visit(conn: psycopg.Connection, server: Server, tree: Tree,
-                auth: dict[str, dict[str, str]]) -> uuid.UUID:
+def _open_visit(
+    conn: psycopg.Connection, server: Server, tree: Tree, auth: dict[str, dict[str, str]]
+) -> uuid.UUID:
     """A current unannounced campaign and a visit of the inspector's team, checked in at
     the target: what the inspector records findings on."""
     today = datetime.now(UTC).date()
     target = tree.targets[PER_CAMPAIGN + TEAM_VISITS]
-    lat, lon = conn.execute("SELECT lat, lon FROM audits_unit WHERE id = %s",
-                            [target]).fetchone()
-    campaign = _post(server, auth[PLANNER], "/api/v1/campaigns", {
-        "title": "基层党建暗访（压测，进行中）", "mode": "unannounced", "unit": str(tree.city),
-        "starts_on": str(today - timedelta(days=1)), "ends_on": str(today + timedelta(days=30)),
-        "checklist": str(tree.checklist)})
-    visit = _post(server, auth[PLANNER], "/api/v1/visits", {
-        "campaign": campaign["id"], "target": str(target), "team": str(tree.team_a)})
-    visit = _post(server, auth[INSPECTOR], f"/api/v1/visits/{visit['id']}/check-in", {
-        "lat": float(lat), "lon": float(lon), "accuracy_m": 10,
-        "at": datetime.now(UTC).isoformat()})
+    lat, lon = conn.execute("SELECT lat, lon FROM audits_unit WHERE id = %s", [target]).fetchone()
+    campaign = _post(
+        server,
+        auth[PLANNER],
+        "/api/v1/campaigns",
+        {
+            "title": "基层党建暗访（压测，进行中）",
+            "mode": "unannounced",
+            "unit": str(tree.city),
+            "starts_on": str(today - timedelta(days=1)),
+            "ends_on": str(today + timedelta(days=30)),
+            "checklist": str(tree.checklist),
+        },
+    )
+    visit = _post(
+        server,
+        auth[PLANNER],
+        "/api/v1/visits",
+        {"campaign": campaign["id"], "target": str(target), "team": str(tree.team_a)},
+    )
+    visit = _post(
+        server,
+        auth[INSPECTOR],
+        f"/api/v1/visits/{visit['id']}/check-in",
+        {
+            "lat": float(lat),
+            "lon": float(lon),
+            "accuracy_m": 10,
+            "at": datetime.now(UTC).isoformat(),
+        },
+    )
     if visit["status"] != "in_progress":
         raise BenchError(f"the open visit is {visit['status']}, not in progress")
     return uuid.UUID(visit["id"])
@@ -373,7 +457,8 @@ def _full_sync(server: Server, headers: dict[str, str]) -> FullSync:
         rows += sum(len(kind) for kind in changes.values())
         findings += len(changes["findings"])
         only_findings = changes["findings"] and not any(
-            rows_of_kind for kind, rows_of_kind in changes.items() if kind != "findings")
+            rows_of_kind for kind, rows_of_kind in changes.items() if kind != "findings"
+        )
         if deep is None and cursor is not None and only_findings and answer["has_more"]:
             deep = cursor
         cursor = answer["cursor"]
@@ -383,8 +468,9 @@ def _full_sync(server: Server, headers: dict[str, str]) -> FullSync:
             raise BenchError("a full sync that never ends: has_more stays true")
 
 
-def _full_syncs(server: Server, headers: dict[str, str], seconds: float,
-                findings: int) -> list[FullSync]:
+def _full_syncs(
+    server: Server, headers: dict[str, str], seconds: float, findings: int
+) -> list[FullSync]:
     """Full syncs one after another for `seconds` (at least one, at most 20)."""
     runs: list[FullSync] = []
     started = time.monotonic()
@@ -399,13 +485,21 @@ def _full_syncs(server: Server, headers: dict[str, str], seconds: float,
 def _check_incremental(user: str, answer: dict, ids: list[uuid.UUID]) -> None:
     """An incremental answer must hold the edited findings and nothing else."""
     sent = {row["id"] for row in answer["changes"]["findings"]}
-    others = {kind: len(rows) for kind, rows in answer["changes"].items()
-              if kind != "findings" and rows}
-    if (sent != {str(i) for i in ids} or others or answer["removed"] or answer["has_more"]
-            or answer["reset"]):
-        raise BenchError(f"incremental sync for {user} sent {len(sent)} findings, {others}, "
-                         f"removed {answer['removed'][:3]}, has_more {answer['has_more']}, "
-                         f"reset {answer['reset']}; expected exactly the {len(ids)} edited")
+    others = {
+        kind: len(rows) for kind, rows in answer["changes"].items() if kind != "findings" and rows
+    }
+    if (
+        sent != {str(i) for i in ids}
+        or others
+        or answer["removed"]
+        or answer["has_more"]
+        or answer["reset"]
+    ):
+        raise BenchError(
+            f"incremental sync for {user} sent {len(sent)} findings, {others}, "
+            f"removed {answer['removed'][:3]}, has_more {answer['has_more']}, "
+            f"reset {answer['reset']}; expected exactly the {len(ids)} edited"
+        )
 
 
 class Edits:
@@ -417,14 +511,19 @@ class Edits:
 
     def next(self) -> list[uuid.UUID]:
         start = (self.done * CHANGED) % len(self.ids)
-        batch = self.ids[start:start + CHANGED]
+        batch = self.ids[start : start + CHANGED]
         _edit(self.conn, batch, self.done)
         self.done += 1
         return batch
 
 
-def _incremental(server: Server, edits: Edits, auth: dict[str, dict[str, str]],
-                 cursors: dict[str, str], seconds: float) -> dict[str, list[float]]:
+def _incremental(
+    server: Server,
+    edits: Edits,
+    auth: dict[str, dict[str, str]],
+    cursors: dict[str, str],
+    seconds: float,
+) -> dict[str, list[float]]:
     """Rounds of: edit CHANGED findings, then each user syncs from their last cursor."""
     times: dict[str, list[float]] = {user: [] for user in cursors}
     started, rounds = time.monotonic(), 0
@@ -450,23 +549,30 @@ class Phase:
     cursors: dict[str, str]  # before the last edit: an incremental sync of CHANGED rows
 
 
-def _phase(ctx: Context, conn: psycopg.Connection, server: Server, tree: Tree,
-           tokens: dict[str, str], findings: int) -> Phase:
+def _phase(
+    ctx: Context,
+    conn: psycopg.Connection,
+    server: Server,
+    tree: Tree,
+    tokens: dict[str, str],
+    findings: int,
+) -> Phase:
     seconds = ctx.options.seconds
     auth = {user: {"Authorization": f"Bearer {token}"} for user, token in tokens.items()}
     expect = _visible_findings(conn, tree)
     full = {}
     for user in (INSPECTOR, PLANNER):
         # A third of the time: a run is many requests already, and the large one is long.
-        log(f"full sync as {user}, {findings:,} findings, for {seconds / 3:.0f} s "
-            "(at least once)")
+        log(f"full sync as {user}, {findings:,} findings, for {seconds / 3:.0f} s (at least once)")
         full[user] = _full_syncs(server, auth[user], seconds / 3, expect[user])
     cursors = {user: runs[-1].cursor for user, runs in full.items()}
     wide = _in_range(conn)
     if wide > 10 * CHANGED:
-        log(f"warning: a cursor taken now ranges over {wide:,} findings (sync_xid >= xmin): "
+        log(
+            f"warning: a cursor taken now ranges over {wide:,} findings (sync_xid >= xmin): "
             "a transaction open elsewhere on the server holds xmin back; incremental "
-            "figures then grow with what was written since it began")
+            "figures then grow with what was written since it began"
+        )
     log(f"incremental sync, {findings:,} findings, for {seconds} s (at least 20 rounds)")
     edits = Edits(conn, tree.own_findings)
     times = _incremental(server, edits, auth, cursors, seconds)
@@ -523,20 +629,27 @@ end
 def _post_script(ctx: Context, tree: Tree, visit: uuid.UUID) -> str:
     """The request script, a new nonce each time (the warm-up and the measured run are two
     wrk processes), with wrk's summary hook of the harness."""
-    text = (POST_SCRIPT.replace("__VISIT__", str(visit))
-            .replace("__ITEMS__", ", ".join(f'"{item}"' for item in tree.items))
-            .replace("__OBSERVED__", datetime.now(UTC).isoformat(timespec="seconds"))
-            .replace("__NONCE__", secrets.token_hex(4)))
+    text = (
+        POST_SCRIPT.replace("__VISIT__", str(visit))
+        .replace("__ITEMS__", ", ".join(f'"{item}"' for item in tree.items))
+        .replace("__OBSERVED__", datetime.now(UTC).isoformat(timespec="seconds"))
+        .replace("__NONCE__", secrets.token_hex(4))
+    )
     path = ctx.workdir / f"post-{secrets.token_hex(4)}.lua"
     path.write_text(text + WRK_SCRIPT)
     return str(path)
 
 
 def _finding_body(tree: Tree, visit: uuid.UUID) -> dict:
-    return {"id": str(uuid.uuid4()), "visit": str(visit), "checklist_item": str(tree.items[0]),
-            "severity": "minor", "title": "村级活动场所面积不足",
-            "description": "现场测量约150平方米，未达到200平方米的标准。",
-            "observed_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    return {
+        "id": str(uuid.uuid4()),
+        "visit": str(visit),
+        "checklist_item": str(tree.items[0]),
+        "severity": "minor",
+        "title": "村级活动场所面积不足",
+        "description": "现场测量约150平方米，未达到200平方米的标准。",
+        "observed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 @dataclass(frozen=True)
@@ -549,14 +662,26 @@ class Probe:
 
 def _probe(ctx: Context, token: str, requests: list[dict]) -> list[Probe]:
     """`python -m bench.field probe` in its own process, as harness.count_queries does."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings",
-           "DATABASE_URL": ctx.database_url(), "ALLOWED_HOSTS": "testserver",
-           "DEBUG": "0", "LOG_LEVEL": "WARNING",
-           "THROTTLE_USER": "1000000/min", "THROTTLE_ANON": "1000000/min",
-           "JWT_ACCESS_MINUTES": "120", "CACHE_KEY_PREFIX": f"duchaa-bench-{os.getpid()}"}
-    done = subprocess.run([sys.executable, "-m", "bench.field", "probe"], cwd=ROOT, env=env,
-                          input=json.dumps({"token": token, "requests": requests}),
-                          capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": ctx.database_url(),
+        "ALLOWED_HOSTS": "testserver",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "THROTTLE_USER": "1000000/min",
+        "THROTTLE_ANON": "1000000/min",
+        "JWT_ACCESS_MINUTES": "120",
+        "CACHE_KEY_PREFIX": f"duchaa-bench-{os.getpid()}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.field", "probe"],
+        cwd=ROOT,
+        env=env,
+        input=json.dumps({"token": token, "requests": requests}),
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         log(f"could not probe: {(done.stderr or done.stdout).strip()[-500:]}")
         return []
@@ -577,10 +702,16 @@ def _figures(small: Phase, large: Phase) -> list[dict]:
     out: list[dict] = []
 
     def pair(name: str, unit: str, low: float, high: float) -> None:
-        out.append({"name": name.format(size=f"{small.findings:,}"), "value": low,
-                    "unit": unit})
-        out.append({"name": name.format(size=f"{large.findings:,}"), "value": high,
-                    "unit": unit, "floor": low, "ratio": round(high / low, 2) if low else None})
+        out.append({"name": name.format(size=f"{small.findings:,}"), "value": low, "unit": unit})
+        out.append(
+            {
+                "name": name.format(size=f"{large.findings:,}"),
+                "value": high,
+                "unit": unit,
+                "floor": low,
+                "ratio": round(high / low, 2) if low else None,
+            }
+        )
 
     def pages(phase: Phase, user: str) -> list[float]:
         return [p for run in phase.full[user] for p in run.pages]
@@ -590,29 +721,47 @@ def _figures(small: Phase, large: Phase) -> list[dict]:
 
     def shape(phase: Phase, user: str) -> str:
         runs = phase.full[user]
-        return (f"{len(runs[-1].pages)} pages, {runs[-1].rows:,} rows, "
-                f"median of {len(runs)}")
+        return f"{len(runs[-1].pages)} pages, {runs[-1].rows:,} rows, median of {len(runs)}"
 
     for user in (INSPECTOR, PLANNER):
-        out.append({"name": f"full sync, {user}, {small.findings:,} findings: time per sync "
-                            f"({shape(small, user)})",
-                    "value": per_sync(small, user), "unit": "s"})
+        out.append(
+            {
+                "name": f"full sync, {user}, {small.findings:,} findings: time per sync "
+                f"({shape(small, user)})",
+                "value": per_sync(small, user),
+                "unit": "s",
+            }
+        )
         low, high = per_sync(small, user), per_sync(large, user)
-        out.append({"name": f"full sync, {user}, {large.findings:,} findings: time per sync "
-                            f"({shape(large, user)})",
-                    "value": high, "unit": "s", "floor": low,
-                    "ratio": round(high / low, 2) if low else None})
+        out.append(
+            {
+                "name": f"full sync, {user}, {large.findings:,} findings: time per sync "
+                f"({shape(large, user)})",
+                "value": high,
+                "unit": "s",
+                "floor": low,
+                "ratio": round(high / low, 2) if low else None,
+            }
+        )
         for p in (50, 99):
-            pair(f"full sync, {user}, {{size}} findings: page p{p}", "ms",
-                 _ms(_percentile(pages(small, user), p)),
-                 _ms(_percentile(pages(large, user), p)))
+            pair(
+                f"full sync, {user}, {{size}} findings: page p{p}",
+                "ms",
+                _ms(_percentile(pages(small, user), p)),
+                _ms(_percentile(pages(large, user), p)),
+            )
         for p in (50, 99):
-            pair(f"incremental sync ({CHANGED} changed), {user}, {{size}} findings: p{p}", "ms",
-                 _ms(_percentile(small.incremental[user], p)),
-                 _ms(_percentile(large.incremental[user], p)))
-    for key, label in ((f"{INSPECTOR} incremental", f"incremental sync, {INSPECTOR}"),
-                       (f"{PLANNER} incremental", f"incremental sync, {PLANNER}"),
-                       (f"{PLANNER} findings page", f"full sync, a page of findings, {PLANNER}")):
+            pair(
+                f"incremental sync ({CHANGED} changed), {user}, {{size}} findings: p{p}",
+                "ms",
+                _ms(_percentile(small.incremental[user], p)),
+                _ms(_percentile(large.incremental[user], p)),
+            )
+    for key, label in (
+        (f"{INSPECTOR} incremental", f"incremental sync, {INSPECTOR}"),
+        (f"{PLANNER} incremental", f"incremental sync, {PLANNER}"),
+        (f"{PLANNER} findings page", f"full sync, a page of findings, {PLANNER}"),
+    ):
         if key not in small.probes or key not in large.probes:
             continue
         # Buffers of a whole page are left out: at 1,000 findings PostgreSQL hashes the small
@@ -620,9 +769,16 @@ def _figures(small: Phase, large: Phase) -> list[dict]:
         measures = (("SQL queries", "queries"), ("PostgreSQL buffers", "buffers"))
         for what, unit in measures[:1] if key.endswith("page") else measures:
             low, high = (getattr(phase.probes[key], unit) for phase in (small, large))
-            out.append({"name": f"{what} per request, {label}, {large.findings:,} findings "
-                                f"(floor: {small.findings:,})", "value": high, "unit": unit,
-                        "floor": low, "ratio": round(high / low, 2) if low else None})
+            out.append(
+                {
+                    "name": f"{what} per request, {label}, {large.findings:,} findings "
+                    f"(floor: {small.findings:,})",
+                    "value": high,
+                    "unit": unit,
+                    "floor": low,
+                    "ratio": round(high / low, 2) if low else None,
+                }
+            )
     return out
 
 
@@ -648,39 +804,77 @@ def run(ctx: Context) -> list[Row | dict]:
             for figure in figures:
                 log(f"{figure['name']}: {figure['value']} {figure['unit']}")
 
-            floor = measure(ctx, server, "bare Django view, constant JSON (floor)",
-                            "/bench/floor", body_bytes=len(fetch(
-                                "GET", server.base + "/bench/floor")[1]), queries=0)
+            floor = measure(
+                ctx,
+                server,
+                "bare Django view, constant JSON (floor)",
+                "/bench/floor",
+                body_bytes=len(fetch("GET", server.base + "/bench/floor")[1]),
+                queries=0,
+            )
             rows = [Row(NAME, floor, floor)]
             # Under load: every request answers the CHANGED findings of the last edit.
             for user in (PLANNER, INSPECTOR):
                 path = _sync_path(large.cursors[user])
                 size = len(fetch("GET", server.base + path, headers=auth[user])[1])
-                rows.append(Row(NAME, measure(
-                    ctx, server, f"GET {SYNC} incremental ({CHANGED} changed), {user}, "
-                                 f"{large.findings:,} findings", path, headers=auth[user],
-                    body_bytes=size, queries=getattr(
-                        large.probes.get(f"{user} incremental"), "queries", None)), floor))
+                rows.append(
+                    Row(
+                        NAME,
+                        measure(
+                            ctx,
+                            server,
+                            f"GET {SYNC} incremental ({CHANGED} changed), {user}, "
+                            f"{large.findings:,} findings",
+                            path,
+                            headers=auth[user],
+                            body_bytes=size,
+                            queries=getattr(
+                                large.probes.get(f"{user} incremental"), "queries", None
+                            ),
+                        ),
+                        floor,
+                    )
+                )
 
-            status, answer = fetch("POST", server.base + "/api/v1/findings",
-                                   body=_finding_body(tree, visit), headers=auth[INSPECTOR])
+            status, answer = fetch(
+                "POST",
+                server.base + "/api/v1/findings",
+                body=_finding_body(tree, visit),
+                headers=auth[INSPECTOR],
+            )
             if status != 201:
                 raise BenchError(f"POST /api/v1/findings answered {status}: {answer[:300]!r}")
             post = measure(
-                ctx, server, f"POST /api/v1/findings, {INSPECTOR}, a new id each",
-                "/api/v1/findings", headers=auth[INSPECTOR], body_bytes=len(answer),
-                script=lambda: _post_script(ctx, tree, visit))
+                ctx,
+                server,
+                f"POST /api/v1/findings, {INSPECTOR}, a new id each",
+                "/api/v1/findings",
+                headers=auth[INSPECTOR],
+                body_bytes=len(answer),
+                script=lambda: _post_script(ctx, tree, visit),
+            )
             sent = post.warmup_requests + post.requests
-            made = conn.execute("SELECT count(*) FROM audits_finding WHERE visit_id = %s",
-                                [visit]).fetchone()[0]
+            made = conn.execute(
+                "SELECT count(*) FROM audits_finding WHERE visit_id = %s", [visit]
+            ).fetchone()[0]
             # wrk counts the answers it read; each run's last requests in flight are
             # answered (and committed) after it stopped reading: up to one per connection.
             if not sent + 1 <= made <= sent + 1 + 2 * ctx.options.connections:
-                raise BenchError(f"{sent + 1:,} POSTs answered, but {made:,} findings on the "
-                                 "visit: were some not created, or created twice?")
-            probed = _probe(ctx, tokens[INSPECTOR], [{
-                "method": "POST", "path": "/api/v1/findings",
-                "body": _finding_body(tree, visit)}])
+                raise BenchError(
+                    f"{sent + 1:,} POSTs answered, but {made:,} findings on the "
+                    "visit: were some not created, or created twice?"
+                )
+            probed = _probe(
+                ctx,
+                tokens[INSPECTOR],
+                [
+                    {
+                        "method": "POST",
+                        "path": "/api/v1/findings",
+                        "body": _finding_body(tree, visit),
+                    }
+                ],
+            )
             if probed:
                 post = replace(post, queries=probed[0].queries)
             rows.append(Row(NAME, post, floor))
@@ -703,7 +897,8 @@ def _probe_main() -> None:
     client = Client(HTTP_AUTHORIZATION=f"Bearer {given['token']}")
     found = []
     for request in given["requests"]:
-        def send(request: dict = request):  # noqa: ANN202
+
+        def send(request: dict = request):
             if request["method"] == "GET":
                 return client.get(request["path"])
             body = {**request["body"], "id": str(uuid.uuid4())}  # a new finding each time
@@ -713,10 +908,14 @@ def _probe_main() -> None:
         with CaptureQueriesContext(connection) as captured:
             response = send()
         if response.status_code not in (200, 201):
-            raise SystemExit(f"{request['method']} {request['path'][:80]} answered "
-                             f"{response.status_code}")
-        statements = [q["sql"] for q in captured.captured_queries
-                      if q["sql"] not in ("BEGIN", "COMMIT", "ROLLBACK")]
+            raise SystemExit(
+                f"{request['method']} {request['path'][:80]} answered {response.status_code}"
+            )
+        statements = [
+            q["sql"]
+            for q in captured.captured_queries
+            if q["sql"] not in ("BEGIN", "COMMIT", "ROLLBACK")
+        ]
         buffers = 0
         if request["method"] == "GET":  # reads only: running them again changes nothing
             with connection.cursor() as cursor:

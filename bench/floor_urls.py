@@ -102,7 +102,7 @@ class DiskOnlyHandler(FileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
         view = memoryview(raw_data)
         while view:
-            view = view[os.write(self._fd, view):]
+            view = view[os.write(self._fd, view) :]
         self._size += len(raw_data)
 
     def file_complete(self, file_size: int) -> _Spooled:
@@ -163,8 +163,10 @@ class NaiveUpload(APIView):
             default_storage.save(f"{name}-{kind}.jpg", _jpeg(copy))
         upload.seek(0)
         default_storage.save(f"{name}-original", upload)
-        return Response({"id": str(data.validated_data["id"]), "width": full.width,
-                         "height": full.height}, status=201)
+        return Response(
+            {"id": str(data.validated_data["id"]), "width": full.width, "height": full.height},
+            status=201,
+        )
 
 
 urlpatterns = [

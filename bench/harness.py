@@ -176,8 +176,14 @@ class Database:
         env = {**os.environ, "DATABASE_URL": self.url, "DJANGO_SETTINGS_MODULE": "server.settings"}
         for step in (["migrate", "--noinput"], ["seed_demo", "--scale", "full"]):
             started = time.monotonic()
-            done = subprocess.run([sys.executable, "manage.py", *step], cwd=ROOT, env=env,
-                                  capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                [sys.executable, "manage.py", *step],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                stdin=subprocess.DEVNULL,
+            )
             if done.returncode != 0:
                 tail = (done.stdout + done.stderr).strip().splitlines()[-15:]
                 raise BenchError(f"manage.py {' '.join(step)} failed:\n" + "\n".join(tail))
@@ -190,8 +196,14 @@ class Database:
 class Server:
     """gunicorn serving `settings` on a free loopback port, stopped on exit whatever happens."""
 
-    def __init__(self, ctx: Context, *, settings: str = "bench.settings",
-                 ready_path: str = "/bench/floor", env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        settings: str = "bench.settings",
+        ready_path: str = "/bench/floor",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.ctx = ctx
         self.settings = settings
         self.ready_path = ready_path
@@ -235,14 +247,36 @@ class Server:
         self.port = listener.getsockname()[1]
         fd = listener.fileno()
         os.set_inheritable(fd, True)
-        cmd = [sys.executable, "-m", "gunicorn", "server.wsgi", "--bind", f"fd://{fd}",
-               "--workers", str(opts.workers), "--worker-class", opts.worker_class,
-               "--threads", str(opts.threads), "--timeout", "120", "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "server.wsgi",
+            "--bind",
+            f"fd://{fd}",
+            "--workers",
+            str(opts.workers),
+            "--worker-class",
+            opts.worker_class,
+            "--threads",
+            str(opts.threads),
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ]
         log(f"starting {opts.gunicorn_label()} on 127.0.0.1:{self.port}")
         with self.log_path.open("ab") as out:
-            self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, pass_fds=(fd,), stdout=out,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env=env,
+                pass_fds=(fd,),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         listener.close()
         try:
             self._wait_ready()
@@ -266,8 +300,9 @@ class Server:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise BenchError(f"gunicorn did not answer {self.ready_path} in {timeout:.0f} s:\n"
-                         f"{self.tail()}")
+        raise BenchError(
+            f"gunicorn did not answer {self.ready_path} in {timeout:.0f} s:\n{self.tail()}"
+        )
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -296,12 +331,19 @@ class Server:
         return json.loads(data)["access"]
 
 
-def fetch(method: str, url: str, *, body: object = None, headers: dict[str, str] | None = None,
-          timeout: float = 30) -> tuple[int, bytes]:
+def fetch(
+    method: str,
+    url: str,
+    *,
+    body: object = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, bytes]:
     """One plain request: (status, body), error statuses included."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(  # noqa: S310 - our own loopback server
-        url, data=data, method=method, headers=dict(headers or {}))
+        url, data=data, method=method, headers=dict(headers or {})
+    )
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
@@ -341,8 +383,14 @@ def wrk_version() -> str:
     return first[0].split("Copyright")[0].strip() if first else "wrk"
 
 
-def wrk(ctx: Context, url: str, *, seconds: int, headers: dict[str, str] | None = None,
-        script: str | None = None) -> dict:
+def wrk(
+    ctx: Context,
+    url: str,
+    *,
+    seconds: int,
+    headers: dict[str, str] | None = None,
+    script: str | None = None,
+) -> dict:
     """Load `url` with `connections` clients for `seconds`; wrk's own summary as a dict.
 
     `script`: a Lua file of the caller's that ends with WRK_SCRIPT (e.g. one that builds
@@ -353,21 +401,39 @@ def wrk(ctx: Context, url: str, *, seconds: int, headers: dict[str, str] | None 
         if not script.exists():
             script.write_text(WRK_SCRIPT)
     opts = ctx.options
-    cmd = [require_wrk(), f"-t{opts.wrk_threads}", f"-c{opts.connections}", f"-d{seconds}s",
-           "--timeout", "10s", "--latency", "-s", str(script)]
+    cmd = [
+        require_wrk(),
+        f"-t{opts.wrk_threads}",
+        f"-c{opts.connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(script),
+    ]
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
     done = subprocess.run([*cmd, url], capture_output=True, text=True, timeout=seconds + 60)
     for line in done.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             return json.loads(line.removeprefix("BENCH_JSON "))
-    raise BenchError(f"wrk printed no summary (exit {done.returncode}):\n"
-                     f"{done.stdout}{done.stderr}".strip())
+    raise BenchError(
+        f"wrk printed no summary (exit {done.returncode}):\n{done.stdout}{done.stderr}".strip()
+    )
 
 
-def measure(ctx: Context, server: Server, target: str, path: str, *,
-            headers: dict[str, str] | None = None, body_bytes: int | None = None,
-            queries: int | None = None, script: Callable[[], str] | None = None) -> Measure:
+def measure(
+    ctx: Context,
+    server: Server,
+    target: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body_bytes: int | None = None,
+    queries: int | None = None,
+    script: Callable[[], str] | None = None,
+) -> Measure:
     """Warm up, then measure `path` on `server`; `target` is the row's label.
 
     `script` makes the Lua file of one wrk run (see `wrk`), called for each run, so that
@@ -377,13 +443,15 @@ def measure(ctx: Context, server: Server, target: str, path: str, *,
     url = server.base + path
     warmed = 0
     if opts.warmup > 0:
-        warmed = wrk(ctx, url, seconds=opts.warmup, headers=headers,
-                     script=script() if script else None)["requests"]
+        warmed = wrk(
+            ctx, url, seconds=opts.warmup, headers=headers, script=script() if script else None
+        )["requests"]
     log(f"measuring {target} for {opts.seconds} s")
     server_pid = server.process.pid if server.process else None
     before = CpuSnapshot.take(server_pid, BENCH_DB)
-    result = wrk(ctx, url, seconds=opts.seconds, headers=headers,
-                 script=script() if script else None)
+    result = wrk(
+        ctx, url, seconds=opts.seconds, headers=headers, script=script() if script else None
+    )
     after = CpuSnapshot.take(server_pid, BENCH_DB)
     cpu_ms, busy = after.per_request(before, result["requests"])
     errors = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
@@ -416,8 +484,8 @@ def _stat(pid: str) -> tuple[str, int, int] | None:
             stat = handle.read()
     except OSError:
         return None
-    comm = stat[stat.index("(") + 1:stat.rindex(")")]
-    fields = stat[stat.rindex(")") + 2:].split()
+    comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2 :].split()
     # After the command: state ppid ... utime (12th) stime (13th).
     return comm, int(fields[1]), int(fields[11]) + int(fields[12])
 
@@ -474,8 +542,11 @@ class CpuSnapshot:
             earlier = before.ticks.get(pid)
             used[group] += ticks - (earlier[1] if earlier and earlier[0] == group else 0)
         used["wrk"] = self.wrk - before.wrk
-        ms = ({group: used[group] * 1000 / CLK_TCK / requests for group in CPU_GROUPS}
-              if requests else {})
+        ms = (
+            {group: used[group] * 1000 / CLK_TCK / requests for group in CPU_GROUPS}
+            if requests
+            else {}
+        )
         busy = self.machine[0] - before.machine[0]
         total = self.machine[1] - before.machine[1]
         return ms, (100.0 * busy / total if total else 0.0)
@@ -486,13 +557,26 @@ class CpuSnapshot:
 
 def count_queries(ctx: Context, paths: list[str], token: str) -> dict[str, int]:
     """SQL queries Django runs for one request to each path (bench/queries.py, own process)."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings",
-           "DATABASE_URL": ctx.database_url(), "ALLOWED_HOSTS": "testserver",
-           "DEBUG": "0", "LOG_LEVEL": "WARNING",
-           "THROTTLE_USER": "1000000/min", "THROTTLE_ANON": "1000000/min",
-           "JWT_ACCESS_MINUTES": "120", "CACHE_KEY_PREFIX": f"duchaa-bench-{os.getpid()}"}
-    done = subprocess.run([sys.executable, "-m", "bench.queries", *paths], cwd=ROOT, env=env,
-                          input=token, capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": ctx.database_url(),
+        "ALLOWED_HOSTS": "testserver",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "THROTTLE_USER": "1000000/min",
+        "THROTTLE_ANON": "1000000/min",
+        "JWT_ACCESS_MINUTES": "120",
+        "CACHE_KEY_PREFIX": f"duchaa-bench-{os.getpid()}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.queries", *paths],
+        cwd=ROOT,
+        env=env,
+        input=token,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         log(f"could not count queries: {(done.stderr or done.stdout).strip()[-500:]}")
         return {}

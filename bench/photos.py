@@ -35,12 +35,16 @@ def _camera_jpeg(seed: int) -> bytes:
     grain = Image.effect_noise(SIDE, 12).convert("RGB")
     picture = ImageChops.add(base, grain, scale=1.0, offset=-100)
     out = io.BytesIO()
-    picture.save(out, "JPEG", quality=85, exif=exif_bytes(
-        taken="2015:06:01 10:00:00", gps=(33.64, 116.98), orientation=6))
+    picture.save(
+        out,
+        "JPEG",
+        quality=85,
+        exif=exif_bytes(taken="2015:06:01 10:00:00", gps=(33.64, 116.98), orientation=6),
+    )
     return out.getvalue()
 
 
-def _rate(fn, paths: list[str]) -> tuple[float, float]:  # noqa: ANN001
+def _rate(fn, paths: list[str]) -> tuple[float, float]:
     """(photos per second, p99 seconds per photo) over all paths, after one warm-up."""
     fn(paths[0])
     times = []
@@ -102,18 +106,37 @@ def run(ctx: object = None) -> list[dict]:  # ctx: bench.harness.Context, unused
         mine, mine_p99 = _rate(ours, paths)
         naive, naive_p99 = _rate(_naive, paths)
     rows = [
-        {"name": f"photo processing, plain Pillow + draft (limit; {size_mb:.1f} MB JPEG)",
-         "value": round(limit, 2), "unit": "photos/s/process"},
-        {"name": "photo processing, worker (analyse)", "value": round(mine, 2),
-         "unit": "photos/s/process", "floor": round(limit, 2),
-         "ratio": round(limit / mine, 2)},
-        {"name": "photo processing, naive full decode (ImageField + thumbnail in request)",
-         "value": round(naive, 2), "unit": "photos/s/process", "floor": round(limit, 2),
-         "ratio": round(limit / naive, 2)},
-        {"name": "photo processing p99, worker", "value": round(mine_p99 * 1000, 1),
-         "unit": "ms", "floor": round(limit_p99 * 1000, 1)},
-        {"name": "photo processing p99, naive", "value": round(naive_p99 * 1000, 1),
-         "unit": "ms", "floor": round(limit_p99 * 1000, 1)},
+        {
+            "name": f"photo processing, plain Pillow + draft (limit; {size_mb:.1f} MB JPEG)",
+            "value": round(limit, 2),
+            "unit": "photos/s/process",
+        },
+        {
+            "name": "photo processing, worker (analyse)",
+            "value": round(mine, 2),
+            "unit": "photos/s/process",
+            "floor": round(limit, 2),
+            "ratio": round(limit / mine, 2),
+        },
+        {
+            "name": "photo processing, naive full decode (ImageField + thumbnail in request)",
+            "value": round(naive, 2),
+            "unit": "photos/s/process",
+            "floor": round(limit, 2),
+            "ratio": round(limit / naive, 2),
+        },
+        {
+            "name": "photo processing p99, worker",
+            "value": round(mine_p99 * 1000, 1),
+            "unit": "ms",
+            "floor": round(limit_p99 * 1000, 1),
+        },
+        {
+            "name": "photo processing p99, naive",
+            "value": round(naive_p99 * 1000, 1),
+            "unit": "ms",
+            "floor": round(limit_p99 * 1000, 1),
+        },
     ]
     return rows
 

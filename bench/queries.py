@@ -28,8 +28,11 @@ def main() -> None:
             response = client.get(path)
         if response.status_code != 200:
             raise SystemExit(f"GET {path} answered {response.status_code}")
-        statements = [q["sql"] for q in captured.captured_queries
-                      if q["sql"] not in ("BEGIN", "COMMIT", "ROLLBACK")]
+        statements = [
+            q["sql"]
+            for q in captured.captured_queries
+            if q["sql"] not in ("BEGIN", "COMMIT", "ROLLBACK")
+        ]
         counts[path] = len(statements)
         if os.environ.get("BENCH_SHOW_SQL"):
             for sql in statements:

@@ -78,8 +78,11 @@ class Target:
     authenticated: bool = True
 
 
-FLOOR = Target("bare Django view, multipart streamed to disk (floor)", "/bench/upload-floor",
-               authenticated=False)
+FLOOR = Target(
+    "bare Django view, multipart streamed to disk (floor)",
+    "/bench/upload-floor",
+    authenticated=False,
+)
 API = Target("POST /api/v1/photos", "/api/v1/photos")
 NAIVE = Target("naive DRF ImageField view, thumbnails in request", "/bench/upload-naive")
 
@@ -116,8 +119,12 @@ def _camera_jpeg(path: Path) -> Upload:
 
     grain = Image.effect_noise(SMALL_SIDE, 12).convert("RGB")
     picture = ImageChops.add(noise(2015, SMALL_SIDE), grain, scale=1.0, offset=-100)
-    picture.save(path, "JPEG", quality=80, exif=exif_bytes(
-        taken="2015:06:01 10:00:00", gps=(33.64, 116.98), orientation=6))
+    picture.save(
+        path,
+        "JPEG",
+        quality=80,
+        exif=exif_bytes(taken="2015:06:01 10:00:00", gps=(33.64, 116.98), orientation=6),
+    )
     return Upload(path, path.stat().st_size, _digest(path), "image/jpeg", "IMG_0001.jpg")
 
 
@@ -145,25 +152,35 @@ class Body:
     @classmethod
     def of(cls, upload: Upload, finding: str) -> Body:
         def part(name: str, value: str) -> bytes:
-            return (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                    f"{value}\r\n").encode()
+            return (
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            ).encode()
 
-        opening = part("finding", finding) + part("sha256", upload.sha256) + (
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
-            f'filename="{upload.filename}"\r\nContent-Type: {upload.content_type}\r\n\r\n'
+        opening = (
+            part("finding", finding)
+            + part("sha256", upload.sha256)
+            + (
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{upload.filename}"\r\nContent-Type: {upload.content_type}\r\n\r\n'
+            ).encode()
+        )
+        before_id = (
+            f'\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="id"\r\n\r\n'
         ).encode()
-        before_id = (f'\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="id"\r\n\r\n'
-                     ).encode()
         return cls(upload, opening, before_id, f"\r\n--{BOUNDARY}--\r\n".encode())
 
     @property
     def length(self) -> int:
-        return len(self.opening) + self.upload.size + len(self.before_id) + 36 + len(
-            self.closing)
+        return len(self.opening) + self.upload.size + len(self.before_id) + 36 + len(self.closing)
 
     def whole(self, photo_id: str) -> bytes:
-        return (self.opening + self.upload.path.read_bytes() + self.before_id
-                + photo_id.encode() + self.closing)
+        return (
+            self.opening
+            + self.upload.path.read_bytes()
+            + self.before_id
+            + photo_id.encode()
+            + self.closing
+        )
 
 
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
@@ -181,12 +198,14 @@ def _headers(target: Target, token: str, length: int | None = None) -> dict[str,
 # --- one request, the checks before the load -----------------------------------------------
 
 
-def _post(server: Server, target: Target, token: str, body: Body, photo_id: str
-          ) -> tuple[int, bytes]:
+def _post(
+    server: Server, target: Target, token: str, body: Body, photo_id: str
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=300)
     try:
-        conn.request("POST", target.path, body=body.whole(photo_id),
-                     headers=_headers(target, token))
+        conn.request(
+            "POST", target.path, body=body.whole(photo_id), headers=_headers(target, token)
+        )
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -249,7 +268,7 @@ def _workers(master: int) -> list[int]:
                         stat = handle.read()
                 except OSError:
                     continue
-                if int(stat[stat.rindex(")") + 2:].split()[1]) == master:
+                if int(stat[stat.rindex(")") + 2 :].split()[1]) == master:
                     found.append(int(entry.name))
         return found
 
@@ -420,10 +439,14 @@ class WrkRequest:
     tail: Path
 
     @classmethod
-    def write(cls, directory: Path, server: Server, target: Target, token: str,
-              body: Body) -> WrkRequest:
-        lines = [f"POST {target.path} HTTP/1.1", f"Host: 127.0.0.1:{server.port}",
-                 *(f"{k}: {v}" for k, v in _headers(target, token, body.length).items())]
+    def write(
+        cls, directory: Path, server: Server, target: Target, token: str, body: Body
+    ) -> WrkRequest:
+        lines = [
+            f"POST {target.path} HTTP/1.1",
+            f"Host: 127.0.0.1:{server.port}",
+            *(f"{k}: {v}" for k, v in _headers(target, token, body.length).items()),
+        ]
         head = directory / f"wrk-{target.path.strip('/').replace('/', '-')}.head"
         with head.open("wb") as out:
             out.write(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -441,9 +464,21 @@ def _wrk(ctx: Context, server: Server, request: WrkRequest, seconds: int) -> dic
     if not script.exists():
         script.write_text(LUA)
     prefix = str(uuid.uuid4())[:18]  # 8-4-4 of a random UUID: new for every run
-    cmd = [require_wrk(), f"-t{min(ctx.options.wrk_threads, CLIENTS)}", f"-c{CLIENTS}",
-           f"-d{seconds}s", "--timeout", "60s", "-s", str(script), server.base + "/",
-           "--", str(request.head), str(request.tail), prefix]
+    cmd = [
+        require_wrk(),
+        f"-t{min(ctx.options.wrk_threads, CLIENTS)}",
+        f"-c{CLIENTS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "60s",
+        "-s",
+        str(script),
+        server.base + "/",
+        "--",
+        str(request.head),
+        str(request.tail),
+        prefix,
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
     result, bad = None, ""
     for line in done.stdout.splitlines():
@@ -452,15 +487,23 @@ def _wrk(ctx: Context, server: Server, request: WrkRequest, seconds: int) -> dic
         elif line.startswith("BENCH_BAD "):
             bad = line.removeprefix("BENCH_BAD ").strip()
     if result is None:
-        raise BenchError(f"wrk printed no summary (exit {done.returncode}):\n"
-                         f"{done.stdout}{done.stderr}".strip())
+        raise BenchError(
+            f"wrk printed no summary (exit {done.returncode}):\n{done.stdout}{done.stderr}".strip()
+        )
     if result["other"]:
         log(f"{result['other']} answers were not 201, e.g.: {bad}")
     return result
 
 
-def _load(ctx: Context, server: Server, target: Target, request: WrkRequest, upload: Upload,
-          body_bytes: int, queries: int | None) -> tuple[Measure, Memory]:
+def _load(
+    ctx: Context,
+    server: Server,
+    target: Target,
+    request: WrkRequest,
+    upload: Upload,
+    body_bytes: int,
+    queries: int | None,
+) -> tuple[Measure, Memory]:
     opts = ctx.options
     if opts.warmup > 0:
         _wrk(ctx, server, request, opts.warmup)
@@ -474,15 +517,24 @@ def _load(ctx: Context, server: Server, target: Target, request: WrkRequest, upl
         after = CpuSnapshot.take(pid, BENCH_DB)
     _drain(server)
     if not result["requests"]:
-        raise BenchError(f"no upload to {target.path} finished in {opts.seconds} s: "
-                         "measure longer (--seconds)")
+        raise BenchError(
+            f"no upload to {target.path} finished in {opts.seconds} s: measure longer (--seconds)"
+        )
     cpu_ms, busy = after.per_request(before, result["requests"])
     seconds = result["duration_us"] / 1e6
     errors = sum(result[k] for k in ("connect", "read", "write", "timeout")) + result["other"]
-    measure = Measure(target=label, rps=result["requests"] / seconds if seconds else 0.0,
-                      p50_ms=result["p50_us"] / 1000, p99_ms=result["p99_us"] / 1000,
-                      requests=result["requests"], errors=errors, body_bytes=body_bytes,
-                      queries=queries, cpu_ms=cpu_ms, busy=busy)
+    measure = Measure(
+        target=label,
+        rps=result["requests"] / seconds if seconds else 0.0,
+        p50_ms=result["p50_us"] / 1000,
+        p99_ms=result["p99_us"] / 1000,
+        requests=result["requests"],
+        errors=errors,
+        body_bytes=body_bytes,
+        queries=queries,
+        cpu_ms=cpu_ms,
+        busy=busy,
+    )
     peak, start = watch.peak()
     return measure, Memory(target, upload, peak, start, not watch.reset)
 
@@ -547,14 +599,18 @@ def _pool(server: Server, target: Target, token: str, body: Body, rounds: int) -
     seconds = time.perf_counter() - began
     if failures:
         sample, count = failures.most_common(1)[0]
-        raise BenchError(f"{sum(failures.values())} of {CLIENTS * rounds} uploads of "
-                         f"{body.upload.label} to {target.path} failed ({count}×: {sample})")
+        raise BenchError(
+            f"{sum(failures.values())} of {CLIENTS * rounds} uploads of "
+            f"{body.upload.label} to {target.path} failed ({count}×: {sample})"
+        )
     return PoolResult(len(latencies), seconds, latencies)
 
 
 def _big(server: Server, target: Target, token: str, body: Body) -> tuple[PoolResult, Memory]:
-    log(f"uploading {body.upload.label} to {target.path}: {CLIENTS} clients × "
-        f"(1 unmeasured + {BIG_ROUNDS})")
+    log(
+        f"uploading {body.upload.label} to {target.path}: {CLIENTS} clients × "
+        f"(1 unmeasured + {BIG_ROUNDS})"
+    )
     # The first big uploads of a worker cost twice the later ones (heap growth, fresh page
     # cache for the temporary files): a round of warm-up, as wrk's for the small ones.
     _pool(server, target, token, body, 1)
@@ -570,19 +626,34 @@ def _big(server: Server, target: Target, token: str, body: Body) -> tuple[PoolRe
 
 
 def _django_env(database_url: str, extra: dict[str, str]) -> dict[str, str]:
-    return {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "DATABASE_URL": database_url, "ALLOWED_HOSTS": "testserver", "DEBUG": "0",
-            "LOG_LEVEL": "WARNING", "THROTTLE_USER": "1000000/min",
-            "THROTTLE_ANON": "1000000/min", "JWT_ACCESS_MINUTES": "120",
-            "CACHE_KEY_PREFIX": f"duchaa-bench-{os.getpid()}", **extra}
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": database_url,
+        "ALLOWED_HOSTS": "testserver",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "THROTTLE_USER": "1000000/min",
+        "THROTTLE_ANON": "1000000/min",
+        "JWT_ACCESS_MINUTES": "120",
+        "CACHE_KEY_PREFIX": f"duchaa-bench-{os.getpid()}",
+        **extra,
+    }
 
 
 def _helper(command: str, env: dict[str, str], stdin: str = "") -> dict:
-    done = subprocess.run([sys.executable, "-m", "bench.uploads", command], cwd=ROOT, env=env,
-                          input=stdin, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.uploads", command],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
-        raise BenchError(f"bench.uploads {command} failed:\n"
-                         f"{(done.stderr or done.stdout).strip()[-1500:]}")
+        raise BenchError(
+            f"bench.uploads {command} failed:\n{(done.stderr or done.stdout).strip()[-1500:]}"
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -611,15 +682,31 @@ def prepare() -> dict[str, str]:
     item = checklist.items.order_by("position").first()
     today = timezone.localdate()
     campaign, _ = campaign_create(
-        actor=planner, title=f"bench uploads {uuid.uuid4().hex[:8]}", mode="unannounced",
-        unit=planner.unit, starts_on=today, ends_on=today + timedelta(days=30),
-        checklist=checklist)
+        actor=planner,
+        title=f"bench uploads {uuid.uuid4().hex[:8]}",
+        mode="unannounced",
+        unit=planner.unit,
+        starts_on=today,
+        ends_on=today + timedelta(days=30),
+        checklist=checklist,
+    )
     visit, _ = visit_add(actor=planner, campaign=campaign, target=village, team=team)
-    visit_check_in(actor=inspector, visit_id=visit.pk, lat=float(village.lat),
-                   lon=float(village.lon), at=timezone.now())
+    visit_check_in(
+        actor=inspector,
+        visit_id=visit.pk,
+        lat=float(village.lat),
+        lon=float(village.lon),
+        at=timezone.now(),
+    )
     finding, _ = finding_create(
-        actor=inspector, finding_id=uuid.uuid4(), visit=visit, checklist_item=item,
-        severity="minor", title="bench: photo evidence", observed_at=timezone.now())
+        actor=inspector,
+        finding_id=uuid.uuid4(),
+        visit=visit,
+        checklist_item=item,
+        severity="minor",
+        title="bench: photo evidence",
+        observed_at=timezone.now(),
+    )
     return {"visit": str(visit.pk), "finding": str(finding.pk)}
 
 
@@ -632,22 +719,26 @@ def queries(spec: dict) -> dict[str, int]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    upload = Upload(Path(spec["path"]), spec["size"], spec["sha256"], spec["content_type"],
-                    spec["filename"])
+    upload = Upload(
+        Path(spec["path"]), spec["size"], spec["sha256"], spec["content_type"], spec["filename"]
+    )
     body = Body.of(upload, spec["finding"])
     client = Client(HTTP_AUTHORIZATION=f"Bearer {spec['token']}")
     counts = {}
     for path in spec["paths"]:
         for _first_uncounted in range(2):
             with CaptureQueriesContext(connection) as captured:
-                response = client.generic("POST", path, body.whole(str(uuid.uuid4())),
-                                          content_type=CONTENT_TYPE)
+                response = client.generic(
+                    "POST", path, body.whole(str(uuid.uuid4())), content_type=CONTENT_TYPE
+                )
             if response.status_code != 201:
-                raise SystemExit(f"POST {path} answered {response.status_code}: "
-                                 f"{response.content[:300]!r}")
+                raise SystemExit(
+                    f"POST {path} answered {response.status_code}: {response.content[:300]!r}"
+                )
         # As bench/queries.py: the statements, not the BEGIN/COMMIT around them.
-        counts[path] = sum(q["sql"] not in ("BEGIN", "COMMIT", "ROLLBACK")
-                           for q in captured.captured_queries)
+        counts[path] = sum(
+            q["sql"] not in ("BEGIN", "COMMIT", "ROLLBACK") for q in captured.captured_queries
+        )
     return counts
 
 
@@ -660,14 +751,14 @@ def _drop_queue(queue: str) -> None:
         import redis
 
         client = redis.Redis.from_url(os.environ["REDIS_URL"])
-        client.delete(queue, f"_kombu.binding.{queue}",
-                      f"_kombu.binding_permanent.{queue}")
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     except Exception as exc:  # leftovers in Redis must not lose the figures
         log(f"could not delete the Redis queue {queue}: {exc}")
 
 
-def _figures(big: dict[str, PoolResult], small_mem: dict[str, Memory],
-             big_mem: dict[str, Memory]) -> list[dict]:
+def _figures(
+    big: dict[str, PoolResult], small_mem: dict[str, Memory], big_mem: dict[str, Memory]
+) -> list[dict]:
     floor_big, floor_small = big[FLOOR.path], small_mem[FLOOR.path]
     label = big_mem[FLOOR.path].upload.label
     rows = []
@@ -675,32 +766,51 @@ def _figures(big: dict[str, PoolResult], small_mem: dict[str, Memory],
         result = big[target.path]
         is_floor = target is FLOOR
         name = "floor" if is_floor else target.label
-        rows.append({"name": f"uploads/s, {label}, {CLIENTS} clients, {name}",
-                     "value": round(result.rate, 2), "unit": "uploads/s",
-                     "floor": None if is_floor else round(floor_big.rate, 2),
-                     "ratio": None if is_floor else round(floor_big.rate / result.rate, 2)})
+        rows.append(
+            {
+                "name": f"uploads/s, {label}, {CLIENTS} clients, {name}",
+                "value": round(result.rate, 2),
+                "unit": "uploads/s",
+                "floor": None if is_floor else round(floor_big.rate, 2),
+                "ratio": None if is_floor else round(floor_big.rate / result.rate, 2),
+            }
+        )
         slowest = max(result.latencies) * 1000
-        rows.append({"name": f"slowest of {result.uploads} uploads, {label}, {name}",
-                     "value": round(slowest), "unit": "ms",
-                     "floor": None if is_floor else round(max(floor_big.latencies) * 1000)})
+        rows.append(
+            {
+                "name": f"slowest of {result.uploads} uploads, {label}, {name}",
+                "value": round(slowest),
+                "unit": "ms",
+                "floor": None if is_floor else round(max(floor_big.latencies) * 1000),
+            }
+        )
     for memory, floor in ((small_mem, floor_small), (big_mem, big_mem[FLOOR.path])):
         for target in (FLOOR, API, NAIVE):
             m = memory[target.path]
             is_floor = target is FLOOR
             note = " (polled)" if m.polled_only else ""
-            rows.append({
-                "name": f"peak worker RSS{note}, {m.upload.label} uploads, "
-                        + ("floor" if is_floor else target.label),
-                "value": round(m.peak_mib, 1), "unit": "MiB",
-                "floor": None if is_floor else round(floor.peak_mib, 1),
-                "ratio": None if is_floor else round(m.peak_mib / floor.peak_mib, 2)})
+            rows.append(
+                {
+                    "name": f"peak worker RSS{note}, {m.upload.label} uploads, "
+                    + ("floor" if is_floor else target.label),
+                    "value": round(m.peak_mib, 1),
+                    "unit": "MiB",
+                    "floor": None if is_floor else round(floor.peak_mib, 1),
+                    "ratio": None if is_floor else round(m.peak_mib / floor.peak_mib, 2),
+                }
+            )
     for target in (FLOOR, API, NAIVE):
         growth = big_mem[target.path].peak_mib - small_mem[target.path].peak_mib
         floor_growth = big_mem[FLOOR.path].peak_mib - small_mem[FLOOR.path].peak_mib
-        rows.append({"name": f"peak RSS growth, {small_mem[target.path].upload.label} → "
-                             f"{label}, " + ("floor" if target is FLOOR else target.label),
-                     "value": round(growth, 1), "unit": "MiB",
-                     "floor": None if target is FLOOR else round(floor_growth, 1)})
+        rows.append(
+            {
+                "name": f"peak RSS growth, {small_mem[target.path].upload.label} → "
+                f"{label}, " + ("floor" if target is FLOOR else target.label),
+                "value": round(growth, 1),
+                "unit": "MiB",
+                "floor": None if target is FLOOR else round(floor_growth, 1),
+            }
+        )
     return rows
 
 
@@ -708,8 +818,11 @@ def run(ctx: Context) -> list[Row | dict]:
     database_url = ctx.database_url()
     media = ctx.workdir / "uploads-media"
     queue = f"duchaa-bench-uploads-{os.getpid()}"
-    env = {"MEDIA_ROOT": str(media), "PHOTO_MAX_BYTES": str(MAX_BYTES),
-           "CELERY_TASK_DEFAULT_QUEUE": queue}
+    env = {
+        "MEDIA_ROOT": str(media),
+        "PHOTO_MAX_BYTES": str(MAX_BYTES),
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+    }
     try:
         return _run(ctx, database_url, env)
     finally:
@@ -723,19 +836,30 @@ def _run(ctx: Context, database_url: str, env: dict[str, str]) -> list[Row | dic
     files = ctx.workdir / "uploads-files"
     files.mkdir(exist_ok=True)
     small, big = _camera_jpeg(files / "small.jpg"), _big_png(files / "big.png")
-    log(f"prepared a finding and {small.label} + {big.label} files in "
-        f"{time.monotonic() - started:.1f} s")
+    log(
+        f"prepared a finding and {small.label} + {big.label} files in "
+        f"{time.monotonic() - started:.1f} s"
+    )
     small_body, big_body = Body.of(small, where["finding"]), Body.of(big, where["finding"])
 
     with Server(ctx, env=env) as server:
         token = server.token("inspector_a")
         sizes = _check(server, token, small_body)
-        spec = {"token": token, "finding": where["finding"], "path": str(small.path),
-                "size": small.size, "sha256": small.sha256, "content_type": small.content_type,
-                "filename": small.filename, "paths": [t.path for t in (FLOOR, API, NAIVE)]}
+        spec = {
+            "token": token,
+            "finding": where["finding"],
+            "path": str(small.path),
+            "size": small.size,
+            "sha256": small.sha256,
+            "content_type": small.content_type,
+            "filename": small.filename,
+            "paths": [t.path for t in (FLOOR, API, NAIVE)],
+        }
         counted = _helper("queries", _django_env(database_url, env), json.dumps(spec))
-        requests = {t.path: WrkRequest.write(files, server, t, token, small_body)
-                    for t in (FLOOR, API, NAIVE)}
+        requests = {
+            t.path: WrkRequest.write(files, server, t, token, small_body)
+            for t in (FLOOR, API, NAIVE)
+        }
         measures: dict[str, Measure] = {}
         small_mem: dict[str, Memory] = {}
         big_res: dict[str, PoolResult] = {}
@@ -743,8 +867,14 @@ def _run(ctx: Context, database_url: str, env: dict[str, str]) -> list[Row | dic
 
         def small_load(target: Target) -> None:
             measures[target.path], small_mem[target.path] = _load(
-                ctx, server, target, requests[target.path], small, sizes[target.path],
-                counted.get(target.path))
+                ctx,
+                server,
+                target,
+                requests[target.path],
+                small,
+                sizes[target.path],
+                counted.get(target.path),
+            )
 
         def big_load(target: Target) -> None:
             big_res[target.path], big_mem[target.path] = _big(server, target, token, big_body)

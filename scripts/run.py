@@ -45,8 +45,14 @@ def die_with_us() -> None:
 def spawn(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
     # Own session: Ctrl-C reaches only us, so we decide the order, and killpg() catches every
     # gunicorn worker and Celery pool process even if the parent dies first.
-    return subprocess.Popen(argv, cwd=services.ROOT, env=env, stdin=subprocess.DEVNULL,
-                            start_new_session=True, preexec_fn=die_with_us)
+    return subprocess.Popen(
+        argv,
+        cwd=services.ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=die_with_us,
+    )
 
 
 def terminate(procs: list[subprocess.Popen]) -> None:
@@ -77,16 +83,22 @@ def wait_for_port(port: int, procs: list[subprocess.Popen]) -> bool:
 
 def banner(port: int) -> None:
     base = f"http://127.0.0.1:{port}"
-    password = ("the DEMO_PASSWORD you set" if os.environ.get("DEMO_PASSWORD")
-                else "demo-pass-2015 (set DEMO_PASSWORD to change it)")
-    print(f"""
+    password = (
+        "the DEMO_PASSWORD you set"
+        if os.environ.get("DEMO_PASSWORD")
+        else "demo-pass-2015 (set DEMO_PASSWORD to change it)"
+    )
+    print(
+        f"""
 Duchá is running:
   site      {base}/
   API docs  {base}/api/docs/
   log in    {base}/accounts/login/
   demo accounts: listed by seed_demo above; password: {password}
 Ctrl-C stops the web server, the worker, beat and the private PostgreSQL/Redis.
-""", flush=True)
+""",
+        flush=True,
+    )
 
 
 def main() -> int:
@@ -103,20 +115,26 @@ def main() -> int:
             subprocess.run(manage + step, cwd=services.ROOT, env=env, check=True)
         schedule = services.VAR / "celerybeat-schedule"
         procs = [
-            spawn([str(BIN / "gunicorn"), "server.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"],
-                  env),
-            spawn([str(BIN / "celery"), "-A", "server", "worker", "-l", "info",
-                   "--concurrency", "2"], env),
-            spawn([str(BIN / "celery"), "-A", "server", "beat", "-l", "info", "-s", str(schedule)],
-                  env),
+            spawn(
+                [str(BIN / "gunicorn"), "server.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2"], env
+            ),
+            spawn(
+                [str(BIN / "celery"), "-A", "server", "worker", "-l", "info", "--concurrency", "2"],
+                env,
+            ),
+            spawn(
+                [str(BIN / "celery"), "-A", "server", "beat", "-l", "info", "-s", str(schedule)],
+                env,
+            ),
         ]
         if wait_for_port(port, procs):
             banner(port)
         while all(proc.poll() is None for proc in procs):
             time.sleep(0.5)
         dead = next(proc for proc in procs if proc.poll() is not None)
-        services.log(f"{' '.join(map(str, dead.args[:4]))} exited with {dead.returncode}; "
-                     "stopping the rest")
+        services.log(
+            f"{' '.join(map(str, dead.args[:4]))} exited with {dead.returncode}; stopping the rest"
+        )
         code = 1
     except Stop as stop:
         services.log(f"{stop}: stopping")

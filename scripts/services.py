@@ -64,8 +64,9 @@ def missing_packages(names: list[str]) -> list[str]:
         return []  # not Debian: the caller finds out from the missing binary instead
     missing = []
     for name in names:
-        status = subprocess.run(["dpkg-query", "-W", "-f=${db:Status-Status}", name],
-                                capture_output=True, text=True)
+        status = subprocess.run(
+            ["dpkg-query", "-W", "-f=${db:Status-Status}", name], capture_output=True, text=True
+        )
         if status.stdout.strip() != "installed":
             missing.append(name)
     return missing
@@ -85,8 +86,12 @@ def install_packages(names: list[str]) -> None:
         VAR.mkdir(exist_ok=True)
         stamp.touch()
     log(f"installing {' '.join(missing)}")
-    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *missing],
-                   check=True, env=env, stdin=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "install", "-y", "--no-install-recommends", *missing],
+        check=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def pg_bindir() -> Path | None:
@@ -96,8 +101,10 @@ def pg_bindir() -> Path | None:
 
 
 def ensure_binaries(postgres: bool, redis: bool) -> None:
-    wanted = {"postgresql": postgres and pg_bindir() is None,
-              "redis-server": redis and shutil.which("redis-server") is None}
+    wanted = {
+        "postgresql": postgres and pg_bindir() is None,
+        "redis-server": redis and shutil.which("redis-server") is None,
+    }
     needed = [name for name, missing in wanted.items() if missing]
     if not needed:
         return
@@ -117,9 +124,20 @@ def service_user() -> str | None:
         pwd.getpwnam(SERVICE_USER)
     except KeyError:
         log(f"creating system user {SERVICE_USER} to own the private servers")
-        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
-                        "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
-                        SERVICE_USER], check=True)
+        subprocess.run(
+            [
+                "useradd",
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVICE_USER,
+            ],
+            check=True,
+        )
     return SERVICE_USER
 
 
@@ -167,8 +185,10 @@ def instance_home(mode: str, user: str | None) -> Path:
             return link
         link.rmdir()
     if os.geteuid() != 0:
-        raise Failure(f"checkout path too long for a unix socket ({ROOT}); move it or set "
-                      "DATABASE_URL and REDIS_URL")
+        raise Failure(
+            f"checkout path too long for a unix socket ({ROOT}); move it or set "
+            "DATABASE_URL and REDIS_URL"
+        )
     digest = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
     home = RELOCATED / digest / mode
     home.mkdir(parents=True, exist_ok=True)
@@ -192,8 +212,7 @@ def write_file(path: Path, text: str, user: str | None) -> None:
 
 def run_checked(argv: list[str], what: str, log_file: Path | None = None) -> None:
     # cwd /: the service user may not be allowed into the checkout.
-    result = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                            cwd="/")
+    result = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, cwd="/")
     if result.returncode != 0:
         detail = (result.stdout + result.stderr).strip()
         if log_file and log_file.exists():
@@ -215,8 +234,9 @@ def ensure_app_role(conn, where: str) -> None:
     from psycopg import sql
 
     role = sql.Identifier(APP_ROLE)
-    row = conn.execute("SELECT rolsuper, rolcanlogin, rolcreatedb FROM pg_roles "
-                       "WHERE rolname = %s", [APP_ROLE]).fetchone()
+    row = conn.execute(
+        "SELECT rolsuper, rolcanlogin, rolcreatedb FROM pg_roles WHERE rolname = %s", [APP_ROLE]
+    ).fetchone()
     if row is None:
         # CREATEDB: pytest-django creates its test database as this role.
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB").format(role))
@@ -243,8 +263,10 @@ def local_postgres() -> dict | None:
         log(f"not using {where}: {refused}")
         return None
     log(f"PostgreSQL: the local server on {where}")
-    return {"DATABASE_URL": f"postgres://{APP_ROLE}@{where}/{APP_ROLE}",
-            "DATABASE_ADMIN_URL": f"postgres://postgres@{where}/postgres"}
+    return {
+        "DATABASE_URL": f"postgres://{APP_ROLE}@{where}/{APP_ROLE}",
+        "DATABASE_ADMIN_URL": f"postgres://postgres@{where}/postgres",
+    }
 
 
 def private_postgres(home: Path, user: str | None, mode: str) -> dict:
@@ -254,8 +276,23 @@ def private_postgres(home: Path, user: str | None, mode: str) -> dict:
         log(f"initdb {data}")
         # Superuser `postgres`, so the app's own role can be the unprivileged `duchaa`. Trust is
         # safe: the server listens only on a socket in a 0700 directory of its owner.
-        run_checked(as_user(user, [bindir / "initdb", "-D", data, "-U", "postgres",
-                                   "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]), "initdb")
+        run_checked(
+            as_user(
+                user,
+                [
+                    bindir / "initdb",
+                    "-D",
+                    data,
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ],
+            ),
+            "initdb",
+        )
         with (data / "postgresql.conf").open("a") as conf:
             conf.write("\ninclude_if_exists = 'duchaa.conf'\n")
     sock.mkdir(mode=0o700, exist_ok=True)
@@ -269,19 +306,28 @@ def private_postgres(home: Path, user: str | None, mode: str) -> dict:
     write_file(data / "duchaa.conf", settings, user)
 
     pg_ctl = bindir / "pg_ctl"
-    if subprocess.run(as_user(user, [pg_ctl, "status", "-D", data]),
-                      stdout=subprocess.DEVNULL, cwd="/").returncode != 0:
+    if (
+        subprocess.run(
+            as_user(user, [pg_ctl, "status", "-D", data]), stdout=subprocess.DEVNULL, cwd="/"
+        ).returncode
+        != 0
+    ):
         log(f"starting PostgreSQL in {data}")
-        run_checked(as_user(user, [pg_ctl, "start", "-D", data, "-l", home / "pg.log",
-                                   "-w", "-t", "60"]), "pg_ctl start", home / "pg.log")
+        run_checked(
+            as_user(user, [pg_ctl, "start", "-D", data, "-l", home / "pg.log", "-w", "-t", "60"]),
+            "pg_ctl start",
+            home / "pg.log",
+        )
     with pg_connect(host=str(sock), port=PG_PORT, user="postgres", dbname="postgres") as conn:
         served = conn.execute("SHOW data_directory").fetchone()[0]
         if os.path.realpath(served) != os.path.realpath(data):
             raise Failure(f"the server on {sock} serves {served}, not {data}")
         ensure_app_role(conn, str(sock))
     log(f"PostgreSQL: private, socket in {sock}")
-    return {"DATABASE_URL": f"postgres://{APP_ROLE}@/{APP_ROLE}?host={sock}",
-            "DATABASE_ADMIN_URL": f"postgres://postgres@/postgres?host={sock}"}
+    return {
+        "DATABASE_URL": f"postgres://{APP_ROLE}@/{APP_ROLE}?host={sock}",
+        "DATABASE_ADMIN_URL": f"postgres://postgres@/postgres?host={sock}",
+    }
 
 
 def stop_postgres(home: Path) -> None:
@@ -289,11 +335,19 @@ def stop_postgres(home: Path) -> None:
     if not (data / "PG_VERSION").exists() or bindir is None:
         return
     user = owner_of(data)
-    if subprocess.run(as_user(user, [bindir / "pg_ctl", "status", "-D", data]),
-                      stdout=subprocess.DEVNULL, cwd="/").returncode == 0:
+    if (
+        subprocess.run(
+            as_user(user, [bindir / "pg_ctl", "status", "-D", data]),
+            stdout=subprocess.DEVNULL,
+            cwd="/",
+        ).returncode
+        == 0
+    ):
         log(f"stopping PostgreSQL in {data}")
-        run_checked(as_user(user, [bindir / "pg_ctl", "stop", "-D", data, "-m", "fast", "-w"]),
-                    "pg_ctl stop")
+        run_checked(
+            as_user(user, [bindir / "pg_ctl", "stop", "-D", data, "-m", "fast", "-w"]),
+            "pg_ctl stop",
+        )
 
 
 # --- Redis ---------------------------------------------------------------------------------
@@ -326,8 +380,13 @@ def redis_pid(home: Path) -> int | None:
 def redis_is_ours(home: Path, state: dict) -> bool:
     import redis
 
-    client = redis.Redis(host="127.0.0.1", port=state["port"], password=state["password"],
-                         socket_connect_timeout=2, socket_timeout=2)
+    client = redis.Redis(
+        host="127.0.0.1",
+        port=state["port"],
+        password=state["password"],
+        socket_connect_timeout=2,
+        socket_timeout=2,
+    )
     try:
         served = client.config_get("dir").get("dir", "")
     except redis.RedisError:
@@ -355,8 +414,11 @@ def private_redis(home: Path, user: str | None, mode: str) -> str:
         for _attempt in range(3):  # another program may take the port before redis binds it
             state["port"] = free_port()
             conf = [
-                "bind 127.0.0.1", f"port {state['port']}", "protected-mode yes",
-                f"requirepass {state['password']}", "daemonize yes",
+                "bind 127.0.0.1",
+                f"port {state['port']}",
+                "protected-mode yes",
+                f"requirepass {state['password']}",
+                "daemonize yes",
                 f"pidfile {json.dumps(str(home / 'redis.pid'))}",
                 f"logfile {json.dumps(str(home / 'redis.log'))}",
                 f"dir {json.dumps(str(home / 'redis'))}",
@@ -366,8 +428,11 @@ def private_redis(home: Path, user: str | None, mode: str) -> str:
             write_file(home / "redis.conf", "\n".join(conf) + "\n", user)
             write_file(state_file, json.dumps(state), user)
             log(f"starting Redis on 127.0.0.1:{state['port']}")
-            run_checked(as_user(user, ["redis-server", home / "redis.conf"]), "redis-server",
-                        home / "redis.log")
+            run_checked(
+                as_user(user, ["redis-server", home / "redis.conf"]),
+                "redis-server",
+                home / "redis.log",
+            )
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and not redis_is_ours(home, state):
                 time.sleep(0.1)
@@ -456,8 +521,9 @@ def stop(homes: list[Path]) -> None:
 def all_homes() -> list[Path]:
     if not SERVICES.is_dir():
         return []
-    return [link.resolve() for link in sorted(SERVICES.iterdir())
-            if link.is_symlink() or link.is_dir()]
+    return [
+        link.resolve() for link in sorted(SERVICES.iterdir()) if link.is_symlink() or link.is_dir()
+    ]
 
 
 def run_with_services(mode: str, argv: list[str]) -> int:
@@ -465,8 +531,10 @@ def run_with_services(mode: str, argv: list[str]) -> int:
     try:
         env = ensure(mode, homes)
         venv_bin = str(Path(sys.executable).parent)
-        child = subprocess.Popen(argv, env={
-            **os.environ, **env, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")})
+        child = subprocess.Popen(
+            argv,
+            env={**os.environ, **env, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")},
+        )
         # Ctrl-C reaches the child from the terminal by itself; a SIGTERM (make passes its own
         # on to us) would not, so forward that.
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -10,6 +10,7 @@ if [[ "${1:-}" != --with-services ]]; then
     # the catalogue test extracts strings with gettext's xgettext.
     "$bin/python" scripts/services.py packages chromium fonts-noto-cjk poppler-utils gettext
     "$bin/ruff" check .
+    "$bin/ruff" format --check .
     # A reported vulnerability fails the run; a vulnerability service that cannot be reached
     # (offline machines) is only a warning, so work offline is not blocked.
     if ! audit=$("$bin/pip-audit" --progress-spinner off -r requirements.txt 2>&1); then

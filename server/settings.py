@@ -273,15 +273,23 @@ LOGGING = {
 # (django-storages; AWS_STORAGE_BUCKET_NAME and AWS_S3_ENDPOINT_URL below, credentials from
 # AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the machine's role), or a storage class's path.
 # Default: the local disk under MEDIA_ROOT.
-_PHOTO_BACKENDS = {"local": "django.core.files.storage.FileSystemStorage",
-                   "s3": "storages.backends.s3.S3Storage"}
+_PHOTO_BACKENDS = {
+    "local": "django.core.files.storage.FileSystemStorage",
+    "s3": "storages.backends.s3.S3Storage",
+}
 _photo_backend = os.environ.get("PHOTO_STORAGE_BACKEND", "local")
 STORAGES = {
     "default": {"BACKEND": _PHOTO_BACKENDS.get(_photo_backend, _photo_backend)},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-for _name in ("AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL", "AWS_S3_REGION_NAME",
-              "AWS_LOCATION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+for _name in (
+    "AWS_STORAGE_BUCKET_NAME",
+    "AWS_S3_ENDPOINT_URL",
+    "AWS_S3_REGION_NAME",
+    "AWS_LOCATION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+):
     if os.environ.get(_name):
         globals()[_name] = os.environ[_name]
 AWS_DEFAULT_ACL = None  # objects stay private: the bucket's policy, never public-read
@@ -303,11 +311,15 @@ PHOTO_X_ACCEL_PREFIX = os.environ.get("PHOTO_X_ACCEL_PREFIX", "")  # e.g. /prote
 OUTBOX_STALE_SECONDS = env_int("OUTBOX_STALE_SECONDS", PHOTO_TASK_TIME_LIMIT * 2)
 OUTBOX_RELAY_TIMEOUT = float(os.environ.get("OUTBOX_RELAY_TIMEOUT", "0.5"))  # broker socket, s
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= max(
-        CELERY_TASK_TIME_LIMIT, PHOTO_TASK_TIME_LIMIT):
+    CELERY_TASK_TIME_LIMIT, PHOTO_TASK_TIME_LIMIT
+):
     raise ImproperlyConfigured("The broker's visibility timeout must exceed every time limit.")
 CELERY_BEAT_SCHEDULE["photos-remove-stale-uploads"] = {
-    "task": "workers.photos.remove_stale_uploads", "schedule": timedelta(hours=1)}
+    "task": "workers.photos.remove_stale_uploads",
+    "schedule": timedelta(hours=1),
+}
 # --- end Photo evidence ---
+
 
 # --- Audit trail sealing ---
 # Keys live outside the database (docs/AUDIT.md). AUDIT_HMAC_KEY: base64 of >= 32 random bytes;
@@ -329,9 +341,12 @@ AUDIT_SEAL_BATCH = env_int("AUDIT_SEAL_BATCH", 20000)  # leaves per sealing tran
 AUDITOR_EMAILS = env_list("AUDITOR_EMAILS")  # daily signed head; auditors' own e-mails too
 AUDIT_HEAD_MAIL_HOUR = env_int("AUDIT_HEAD_MAIL_HOUR", 7)  # local time (TIME_ZONE)
 CELERY_BEAT_SCHEDULE["audit-seal"] = {
-    "task": "workers.trail.seal", "schedule": timedelta(seconds=AUDIT_SEAL_INTERVAL_SECONDS),
-    "options": {"expires": max(AUDIT_SEAL_INTERVAL_SECONDS, 1.0)}}
+    "task": "workers.trail.seal",
+    "schedule": timedelta(seconds=AUDIT_SEAL_INTERVAL_SECONDS),
+    "options": {"expires": max(AUDIT_SEAL_INTERVAL_SECONDS, 1.0)},
+}
 CELERY_BEAT_SCHEDULE["audit-daily-head"] = {
     "task": "workers.trail.mail_daily_head",
-    "schedule": crontab(hour=AUDIT_HEAD_MAIL_HOUR, minute=0)}
+    "schedule": crontab(hour=AUDIT_HEAD_MAIL_HOUR, minute=0),
+}
 # --- end Audit trail sealing ---

@@ -56,10 +56,31 @@ def celery_worker(transactional_db, django_db_blocker):
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env["CELERY_TASK_DEFAULT_QUEUE"] = queue
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "server", "worker", "--pool", "solo",
-         "--concurrency", "1", "-Q", queue, "-l", "warning", "--without-heartbeat",
-         "--without-gossip", "--without-mingle", "-n", f"{queue}@%h"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "server",
+            "worker",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "-Q",
+            queue,
+            "-l",
+            "warning",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"{queue}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     from server.celery_app import app
 

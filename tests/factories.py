@@ -26,7 +26,7 @@ _HASH = None
 
 
 def password_hash() -> str:
-    global _HASH  # noqa: PLW0603 - computed once: hashing is not what tests check
+    global _HASH
     if _HASH is None:
         _HASH = make_password(PASSWORD)
     return _HASH
@@ -53,8 +53,15 @@ def tree() -> dict[str, Unit]:
     town_b = UnitFactory(level=Level.TOWNSHIP, parent=county_b, name="乙镇")
     village_a = UnitFactory(level=Level.VILLAGE, parent=town_a, name="甲村")
     village_b = UnitFactory(level=Level.VILLAGE, parent=town_b, name="乙村")
-    return {"city": city, "county_a": county_a, "county_b": county_b, "town_a": town_a,
-            "town_b": town_b, "village_a": village_a, "village_b": village_b}
+    return {
+        "city": city,
+        "county_a": county_a,
+        "county_b": county_b,
+        "town_a": town_a,
+        "town_b": town_b,
+        "village_a": village_a,
+        "village_b": village_b,
+    }
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -98,7 +105,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
     owner_unit = factory.SelfAttribute("lead.unit")
 
     @factory.post_generation
-    def members(self, create, extracted, **kwargs):  # noqa: ANN001, ANN201
+    def members(self, create, extracted, **kwargs):
         if create:
             self.members.set([self.lead, *(extracted or [])])
 
@@ -156,7 +163,8 @@ class FindingFactory(factory.django.DjangoModelFactory):
     id = factory.LazyFunction(uuid.uuid4)
     visit = factory.SubFactory(VisitFactory, status=VisitStatus.IN_PROGRESS)
     checklist_item = factory.SubFactory(
-        ChecklistItemFactory, checklist=factory.SelfAttribute("..visit.campaign.checklist"))
+        ChecklistItemFactory, checklist=factory.SelfAttribute("..visit.campaign.checklist")
+    )
     severity = Severity.MAJOR
     title = factory.Sequence(lambda n: f"活动场所面积不足{n}")
     description = "实测面积小于标准"

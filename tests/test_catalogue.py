@@ -45,15 +45,33 @@ def test_the_compiled_catalogue_matches_the_source():
 
 def test_every_translatable_string_in_python_is_in_the_catalogue(tmp_path: Path):
     # gettext comes with `make test` (scripts/test.sh installs it with the browser).
-    sources = [str(p.relative_to(ROOT)) for folder in ("audits", "server", "workers")
-               for p in (ROOT / folder).rglob("*.py") if "migrations" not in p.parts]
+    sources = [
+        str(p.relative_to(ROOT))
+        for folder in ("audits", "server", "workers")
+        for p in (ROOT / folder).rglob("*.py")
+        if "migrations" not in p.parts
+    ]
     pot = tmp_path / "python.pot"
     subprocess.run(
-        ["xgettext", "--language=Python", "--from-code=UTF-8", "-o", str(pot),
-         "--keyword=_", "--keyword=gettext", "--keyword=gettext_lazy", "--keyword=ngettext:1,2",
-         "--keyword=pgettext:1c,2", *sources], cwd=ROOT, check=True)
+        [
+            "xgettext",
+            "--language=Python",
+            "--from-code=UTF-8",
+            "-o",
+            str(pot),
+            "--keyword=_",
+            "--keyword=gettext",
+            "--keyword=gettext_lazy",
+            "--keyword=ngettext:1,2",
+            "--keyword=pgettext:1c,2",
+            *sources,
+        ],
+        cwd=ROOT,
+        check=True,
+    )
     wanted = set(re.findall(r'^msgid "(.+)"$', pot.read_text(encoding="utf-8"), re.M))
     known = {m for m, _, _ in _entries()}
     assert sorted(w for w in wanted if w.replace('\\"', '"') not in known) == [], (
         "run `manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=var "
-        "--ignore=bench --ignore=media` and translate")
+        "--ignore=bench --ignore=media` and translate"
+    )

@@ -44,7 +44,9 @@ def test_the_five_services_exist(services):
 
 
 def test_web_worker_and_beat_run_one_image_built_from_our_dockerfile(services):
-    builds = {(str(services[name].get("build")), services[name].get("image")) for name in APP_SERVICES}
+    builds = {
+        (str(services[name].get("build")), services[name].get("image")) for name in APP_SERVICES
+    }
     assert len(builds) == 1
     build, _image = builds.pop()
     assert build == "."

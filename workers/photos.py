@@ -11,11 +11,16 @@ from audits.models import Photo
 from audits.services import photos
 
 
-@shared_task(name="workers.photos.process_photo", bind=True, acks_late=True,
-             reject_on_worker_lost=True, max_retries=None,
-             time_limit=settings.PHOTO_TASK_TIME_LIMIT,
-             soft_time_limit=max(1, settings.PHOTO_TASK_TIME_LIMIT - 10))
-def process_photo(self, photo_id: str, outbox_id: int | None = None) -> str:  # noqa: ANN001
+@shared_task(
+    name="workers.photos.process_photo",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    time_limit=settings.PHOTO_TASK_TIME_LIMIT,
+    soft_time_limit=max(1, settings.PHOTO_TASK_TIME_LIMIT - 10),
+)
+def process_photo(self, photo_id: str, outbox_id: int | None = None) -> str:
     """Idempotent: a photo already processed (or rejected) is left as it is.
 
     Transient failures (storage, database, time limit) are retried with exponential
@@ -30,7 +35,7 @@ def process_photo(self, photo_id: str, outbox_id: int | None = None) -> str:  # 
         if attempts is None or attempts >= settings.PHOTO_MAX_ATTEMPTS:
             photos.reject(photo_id, f"failed: {type(exc).__name__}: {exc}")
             return "rejected"
-        countdown = min(300, 2 ** attempts) + random.uniform(0, 1)  # noqa: S311 - jitter
+        countdown = min(300, 2**attempts) + random.uniform(0, 1)  # noqa: S311 - jitter
         raise self.retry(exc=exc, countdown=countdown) from exc
 
 

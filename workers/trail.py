@@ -29,15 +29,22 @@ def mail_daily_head() -> int:
     if head is None:
         return 0
     recipients = set(settings.AUDITOR_EMAILS)
-    recipients |= set(User.objects.filter(roles__contains=[Role.AUDITOR], is_active=True)
-                      .exclude(email="").values_list("email", flat=True))
+    recipients |= set(
+        User.objects.filter(roles__contains=[Role.AUDITOR], is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
     if not recipients:
         return 0
     with override(settings.LANGUAGE_CODE):
         subject = _("督查审计链每日签名树头：第 %(seq)s 号记录") % {"seq": head.tree_size}
-        body = _("请保存本邮件。它记录了审计链在签名时的状态，日后可据此核验历史记录未被改写。"
-                 ) + "\n\n" + head.printable() + "\n\n" + json.dumps(
-                     head.as_dict(), ensure_ascii=False, indent=2) + "\n"
+        body = (
+            _("请保存本邮件。它记录了审计链在签名时的状态，日后可据此核验历史记录未被改写。")
+            + "\n\n"
+            + head.printable()
+            + "\n\n"
+            + json.dumps(head.as_dict(), ensure_ascii=False, indent=2)
+            + "\n"
+        )
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(recipients))
     return head.tree_size
-

@@ -25,7 +25,7 @@ from audits.trail.verify import verify
 class AuditorsOnly(BasePermission):
     """Anyone else, signed in or not, gets the same 404 as a path that does not exist."""
 
-    def has_permission(self, request, view) -> bool:  # noqa: ANN001
+    def has_permission(self, request, view) -> bool:
         if not review.may_review(request.user):
             raise NotFound()
         return True
@@ -38,7 +38,7 @@ class CSVPassthrough(BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):  # noqa: ANN001, ANN201
+    def render(self, data, accepted_media_type=None, renderer_context=None):
         # Only errors come here (problem+json, its content type set by the handler).
         return JSONRenderer().render(data, "application/json", renderer_context)
 
@@ -72,7 +72,7 @@ class AuditEventOut(s.Serializer):
     changes = s.DictField(help_text="{field: {before, after}}")
     hash = s.CharField(allow_null=True, help_text="the sealed leaf hash (hex), null until sealed")
 
-    def to_representation(self, instance):  # noqa: ANN001, ANN201
+    def to_representation(self, instance):
         return super().to_representation(review.as_item(instance))
 
 
@@ -80,9 +80,13 @@ class EventPage(CursorPage):
     ordering = "-seq"
 
 
-def _csv_response(request, qs) -> StreamingHttpResponse:  # noqa: ANN001
-    record_event(action="audit.export", object_type="audit_trail", object_id="csv",
-                 data={key: str(value) for key, value in request.query_params.items()})
+def _csv_response(request, qs) -> StreamingHttpResponse:
+    record_event(
+        action="audit.export",
+        object_type="audit_trail",
+        object_id="csv",
+        data={key: str(value) for key, value in request.query_params.items()},
+    )
     response = StreamingHttpResponse(review.csv_lines(qs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
     return response
@@ -153,15 +157,17 @@ class AuditEventProof(Endpoint):
 
     permission_classes = [AuditorsOnly]
 
-    @extend_schema(parameters=[
-        OpenApiParameter("tree_size", int, description="a signed head's size (default newest)"),
-        OpenApiParameter("since", int, description="size of an older head you hold"),
-    ], responses={200: dict})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("tree_size", int, description="a signed head's size (default newest)"),
+            OpenApiParameter("since", int, description="size of an older head you hold"),
+        ],
+        responses={200: dict},
+    )
     def get(self, request, seq: int):
         params = valid(ProofIn, request.query_params)
         try:
-            return Response(proofs.event_proof(seq, params.get("tree_size"),
-                                               params.get("since")))
+            return Response(proofs.event_proof(seq, params.get("tree_size"), params.get("since")))
         except proofs.ProofError as exc:
             raise NotFound(_("该记录尚未封存，或没有这个树头。")) from exc
 
@@ -176,8 +182,10 @@ class AuditConsistency(Endpoint):
 
     permission_classes = [AuditorsOnly]
 
-    @extend_schema(parameters=[OpenApiParameter("first", int, required=True),
-                               OpenApiParameter("second", int)], responses={200: dict})
+    @extend_schema(
+        parameters=[OpenApiParameter("first", int, required=True), OpenApiParameter("second", int)],
+        responses={200: dict},
+    )
     def get(self, request):
         params = valid(ConsistencyIn, request.query_params)
         try:

@@ -12,7 +12,7 @@ from audits.models import DeviceSession, User
 class DeviceJWTAuthentication(JWTAuthentication):
     www_authenticate_realm = "api"
 
-    def get_user(self, validated_token) -> User:  # noqa: ANN001
+    def get_user(self, validated_token) -> User:
         session = (
             DeviceSession.objects.select_related("user", "user__unit")
             .filter(id=validated_token.get("sid"), revoked_at__isnull=True)
@@ -30,5 +30,5 @@ class DeviceJWTScheme(OpenApiAuthenticationExtension):
     target_class = DeviceJWTAuthentication
     name = "bearerAuth"
 
-    def get_security_definition(self, auto_schema):  # noqa: ANN001, ANN201
+    def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

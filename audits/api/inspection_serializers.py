@@ -7,8 +7,9 @@ from audits.models import Campaign, Checklist, ChecklistItem, Finding, Team, Vis
 
 
 class ChecklistItemOut(s.ModelSerializer):
-    threshold = s.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False,
-                               allow_null=True)
+    threshold = s.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=False, allow_null=True
+    )
 
     class Meta:
         model = ChecklistItem
@@ -85,9 +86,21 @@ class VisitOut(s.ModelSerializer):
 
     class Meta:
         model = Visit
-        fields = ["id", "campaign", "target", "team", "window_start", "window_end", "status",
-                  "drawn", "checked_in_at", "checkin", "checkin_distance_m", "flags",
-                  "version"]
+        fields = [
+            "id",
+            "campaign",
+            "target",
+            "team",
+            "window_start",
+            "window_end",
+            "status",
+            "drawn",
+            "checked_in_at",
+            "checkin",
+            "checkin_distance_m",
+            "flags",
+            "version",
+        ]
 
     def get_checkin(self, visit: Visit) -> dict | None:
         return None if visit.checkin_lat is None else CheckinOut(visit).data
@@ -125,8 +138,9 @@ class FindingIn(s.Serializer):
     severity = s.ChoiceField(choices=Severity.choices)
     title = s.CharField(max_length=200)
     description = s.CharField(allow_blank=True, default="", max_length=10_000)
-    measured_value = s.DecimalField(max_digits=14, decimal_places=2, required=False,
-                                    allow_null=True)
+    measured_value = s.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True
+    )
     responsible_unit = s.UUIDField(required=False, allow_null=True)
     responsible_officials = s.ListField(child=s.UUIDField(), default=list, max_length=20)
     observed_at = s.DateTimeField()
@@ -137,8 +151,9 @@ class FindingPatch(s.Serializer):
     severity = s.ChoiceField(choices=Severity.choices, required=False)
     title = s.CharField(max_length=200, required=False)
     description = s.CharField(allow_blank=True, max_length=10_000, required=False)
-    measured_value = s.DecimalField(max_digits=14, decimal_places=2, required=False,
-                                    allow_null=True)
+    measured_value = s.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True
+    )
     responsible_unit = s.UUIDField(required=False)
     responsible_officials = s.ListField(child=s.UUIDField(), max_length=20, required=False)
     observed_at = s.DateTimeField(required=False)
@@ -150,18 +165,35 @@ class FindingOut(s.ModelSerializer):
     checklist_item = s.UUIDField(source="checklist_item_id")
     checklist_code = s.CharField(source="checklist_item.code")
     category = s.CharField(source="checklist_item.category")
-    measured_value = s.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=False,
-                                    allow_null=True)
+    measured_value = s.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=False, allow_null=True
+    )
     responsible_unit = s.UUIDField(source="responsible_unit_id")
     responsible_officials = s.SerializerMethodField()
     photos = s.SerializerMethodField()
 
     class Meta:
         model = Finding
-        fields = ["id", "visit", "campaign", "checklist_item", "checklist_code", "category",
-                  "severity", "title", "description", "measured_value", "responsible_unit",
-                  "responsible_officials", "observed_at", "status", "rectify_by",
-                  "published_at", "photos", "version"]
+        fields = [
+            "id",
+            "visit",
+            "campaign",
+            "checklist_item",
+            "checklist_code",
+            "category",
+            "severity",
+            "title",
+            "description",
+            "measured_value",
+            "responsible_unit",
+            "responsible_officials",
+            "observed_at",
+            "status",
+            "rectify_by",
+            "published_at",
+            "photos",
+            "version",
+        ]
 
     # Lists and the sync feed read the ids from the row (selectors.with_related_ids);
     # a single finding just written is answered with one query each.

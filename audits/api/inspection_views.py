@@ -24,7 +24,7 @@ from audits.services import campaigns, draws, findings, teams, visits
 from audits.visibility import visible
 
 
-def _created(data: dict, obj, created: bool):  # noqa: ANN001, ANN202
+def _created(data: dict, obj, created: bool):
     """201 for a new row, 200 for a repeat of the same create (client-chosen ids)."""
     return versioned(data, obj, status=201 if created else 200)
 
@@ -52,9 +52,13 @@ class TeamList(ListEndpoint):
     @extend_schema(request=io.TeamIn, responses={201: io.TeamOut, 200: io.TeamOut})
     def post(self, request):
         data = valid(io.TeamIn, request.data)
-        team, created = teams.team_create(actor=request.user, name=data["name"],
-                                          lead=data["lead"], members=data["members"],
-                                          team_id=data.get("id"))
+        team, created = teams.team_create(
+            actor=request.user,
+            name=data["name"],
+            lead=data["lead"],
+            members=data["members"],
+            team_id=data.get("id"),
+        )
         return _created(io.TeamOut(team).data, team, created)
 
 
@@ -80,10 +84,15 @@ class CampaignList(ListEndpoint):
         data = valid(io.CampaignIn, request.data)
         user = request.user
         campaign, created = campaigns.campaign_create(
-            actor=user, campaign_id=data.get("id"), title=data["title"], mode=data["mode"],
-            unit=referenced(user, Unit, data["unit"], "unit"), starts_on=data["starts_on"],
+            actor=user,
+            campaign_id=data.get("id"),
+            title=data["title"],
+            mode=data["mode"],
+            unit=referenced(user, Unit, data["unit"], "unit"),
+            starts_on=data["starts_on"],
             ends_on=data["ends_on"],
-            checklist=referenced(user, Checklist, data["checklist"], "checklist"))
+            checklist=referenced(user, Checklist, data["checklist"], "checklist"),
+        )
         return _created(io.CampaignOut(campaign).data, campaign, created)
 
 
@@ -105,14 +114,26 @@ class CampaignDraw(Endpoint):
         if "teams" in data:
             chosen = [referenced(user, Team, t, "teams") for t in data["teams"]]
         draw = draws.campaign_draw(
-            actor=user, campaign=campaign,
+            actor=user,
+            campaign=campaign,
             frame_unit=referenced(user, Unit, data["frame_unit"], "frame_unit"),
-            level=data["level"], size=data["size"], seed=data.get("seed"), teams=chosen)
-        created = Visit.objects.filter(campaign=campaign, target_id__in=draw.targets,
-                                       drawn=True).order_by("window_start", "id")
-        return Response({"commitment": draw.commitment, "size": draw.size,
-                         "skipped": draw.skipped,
-                         "visits": io.VisitOut(created, many=True).data}, status=201)
+            level=data["level"],
+            size=data["size"],
+            seed=data.get("seed"),
+            teams=chosen,
+        )
+        created = Visit.objects.filter(
+            campaign=campaign, target_id__in=draw.targets, drawn=True
+        ).order_by("window_start", "id")
+        return Response(
+            {
+                "commitment": draw.commitment,
+                "size": draw.size,
+                "skipped": draw.skipped,
+                "visits": io.VisitOut(created, many=True).data,
+            },
+            status=201,
+        )
 
     @extend_schema(responses=io.DrawRevealOut)
     def get(self, request, pk):
@@ -125,9 +146,13 @@ class CampaignDraw(Endpoint):
 class VisitList(ListEndpoint):
     serializer_class = io.VisitOut
 
-    @extend_schema(parameters=[
-        OpenApiParameter("status", str), OpenApiParameter("campaign", str),
-        OpenApiParameter("team", str)])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str),
+            OpenApiParameter("campaign", str),
+            OpenApiParameter("team", str),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         reads.note_secret_reads(request.user, self._page_rows)
@@ -146,11 +171,14 @@ class VisitList(ListEndpoint):
         data = valid(io.VisitIn, request.data)
         user = request.user
         visit, created = draws.visit_add(
-            actor=user, visit_id=data.get("id"),
+            actor=user,
+            visit_id=data.get("id"),
             campaign=referenced(user, Campaign, data["campaign"], "campaign"),
             target=referenced(user, Unit, data["target"], "target"),
             team=referenced(user, Team, data["team"], "team"),
-            window_start=data.get("window_start"), window_end=data.get("window_end"))
+            window_start=data.get("window_start"),
+            window_end=data.get("window_end"),
+        )
         return _created(io.VisitOut(visit).data, visit, created)
 
 
@@ -165,10 +193,14 @@ class VisitDetail(Endpoint):
     def patch(self, request, pk):
         data = valid(io.VisitPatch, request.data)
         team = referenced(request.user, Team, data["team"], "team") if "team" in data else None
-        visit = visits.visit_update(actor=request.user, visit_id=pk,
-                                    if_match=request.headers.get("If-Match"), team=team,
-                                    window_start=data.get("window_start"),
-                                    window_end=data.get("window_end"))
+        visit = visits.visit_update(
+            actor=request.user,
+            visit_id=pk,
+            if_match=request.headers.get("If-Match"),
+            team=team,
+            window_start=data.get("window_start"),
+            window_end=data.get("window_end"),
+        )
         return versioned(io.VisitOut(visit).data, visit)
 
 
@@ -203,15 +235,17 @@ class VisitCancel(VisitTransition):
     service = staticmethod(visits.visit_cancel)
 
 
-def _finding_refs(user, data: dict) -> dict:  # noqa: ANN001
+def _finding_refs(user, data: dict) -> dict:
     """Turn ids in a finding body into rows, checking the caller may refer to them."""
     out = dict(data)
     if "checklist_item" in data:
-        out["checklist_item"] = referenced(user, ChecklistItem, data["checklist_item"],
-                                           "checklist_item")
+        out["checklist_item"] = referenced(
+            user, ChecklistItem, data["checklist_item"], "checklist_item"
+        )
     if data.get("responsible_unit"):
-        out["responsible_unit"] = referenced(user, Unit, data["responsible_unit"],
-                                             "responsible_unit")
+        out["responsible_unit"] = referenced(
+            user, Unit, data["responsible_unit"], "responsible_unit"
+        )
     if "responsible_officials" in data:
         wanted = set(data["responsible_officials"])
         officials = list(visible(user, Official).filter(pk__in=wanted))
@@ -224,10 +258,16 @@ def _finding_refs(user, data: dict) -> dict:  # noqa: ANN001
 class FindingList(ListEndpoint):
     serializer_class = io.FindingOut
 
-    @extend_schema(parameters=[
-        OpenApiParameter("visit", str), OpenApiParameter("campaign", str),
-        OpenApiParameter("unit", str, description="subtree"), OpenApiParameter("status", str),
-        OpenApiParameter("severity", str), OpenApiParameter("overdue", bool)])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("visit", str),
+            OpenApiParameter("campaign", str),
+            OpenApiParameter("unit", str, description="subtree"),
+            OpenApiParameter("status", str),
+            OpenApiParameter("severity", str),
+            OpenApiParameter("overdue", bool),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -244,7 +284,8 @@ class FindingList(ListEndpoint):
         visit = referenced(user, Visit, data.pop("visit"), "visit")
         refs = _finding_refs(user, data)
         finding, created = findings.finding_create(
-            actor=user, finding_id=refs.pop("id"), visit=visit, **refs)
+            actor=user, finding_id=refs.pop("id"), visit=visit, **refs
+        )
         return _created(io.FindingOut(finding).data, finding, created)
 
 
@@ -258,9 +299,12 @@ class FindingDetail(Endpoint):
     def patch(self, request, pk):
         data = valid(io.FindingPatch, request.data)
         seen(request.user, Finding, pk)
-        finding = findings.finding_update(actor=request.user, finding_id=pk,
-                                          if_match=request.headers.get("If-Match"),
-                                          changes=_finding_refs(request.user, data))
+        finding = findings.finding_update(
+            actor=request.user,
+            finding_id=pk,
+            if_match=request.headers.get("If-Match"),
+            changes=_finding_refs(request.user, data),
+        )
         return versioned(io.FindingOut(finding).data, finding)
 
 
@@ -299,26 +343,43 @@ class FindingVerify(Endpoint):
     @extend_schema(request=io.VerifyIn, responses=io.FindingOut)
     def post(self, request, pk):
         data = valid(io.VerifyIn, request.data)
-        finding = findings.rectification_verify(actor=request.user, finding_id=pk,
-                                                accepted=data["accepted"],
-                                                comment=data["comment"],
-                                                rectify_by=data.get("rectify_by"))
+        finding = findings.rectification_verify(
+            actor=request.user,
+            finding_id=pk,
+            accepted=data["accepted"],
+            comment=data["comment"],
+            rectify_by=data.get("rectify_by"),
+        )
         return versioned(io.FindingOut(finding).data, finding)
 
 
 class StatsView(Endpoint):
     """GET /stats: figures over what the caller may see."""
 
-    @extend_schema(parameters=[OpenApiParameter("unit", str), OpenApiParameter("from", str),
-                               OpenApiParameter("to", str)], responses=io.StatsOut)
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("unit", str),
+            OpenApiParameter("from", str),
+            OpenApiParameter("to", str),
+        ],
+        responses=io.StatsOut,
+    )
     def get(self, request):
         from audits.selectors.stats import figures
 
-        params = valid(io.StatsParams, {
-            key: value for key, value in {
-                "unit": request.query_params.get("unit"),
-                "start": request.query_params.get("from"),
-                "end": request.query_params.get("to")}.items() if value})
+        params = valid(
+            io.StatsParams,
+            {
+                key: value
+                for key, value in {
+                    "unit": request.query_params.get("unit"),
+                    "start": request.query_params.get("from"),
+                    "end": request.query_params.get("to"),
+                }.items()
+                if value
+            },
+        )
         unit = seen(request.user, Unit, params["unit"]) if params.get("unit") else None
-        return Response(figures(request.user, unit=unit, start=params.get("start"),
-                                end=params.get("end")))
+        return Response(
+            figures(request.user, unit=unit, start=params.get("start"), end=params.get("end"))
+        )

@@ -25,7 +25,7 @@ def json_depth(value: Any) -> int:
 class BoundedJSONParser(JSONParser):
     """Refuses malformed, non-UTF-8 or too deeply nested JSON with a 400."""
 
-    def parse(self, stream, media_type=None, parser_context=None):  # noqa: ANN001, ANN201
+    def parse(self, stream, media_type=None, parser_context=None):
         raw = stream.read(settings.API_MAX_BODY_BYTES + 1) if stream is not None else b""
         try:
             data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)

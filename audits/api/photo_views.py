@@ -69,10 +69,28 @@ class PhotoOut(s.ModelSerializer):
 
     class Meta:
         model = Photo
-        fields = ["id", "finding", "visit", "status", "reason", "sha256", "size",
-                  "content_type", "width", "height", "taken_at", "gps", "device",
-                  "distance_m", "flags", "created_at", "processed_at", "thumbnail_url",
-                  "preview_url", "original_url"]
+        fields = [
+            "id",
+            "finding",
+            "visit",
+            "status",
+            "reason",
+            "sha256",
+            "size",
+            "content_type",
+            "width",
+            "height",
+            "taken_at",
+            "gps",
+            "device",
+            "distance_m",
+            "flags",
+            "created_at",
+            "processed_at",
+            "thumbnail_url",
+            "preview_url",
+            "original_url",
+        ]
 
     @extend_schema_field(Gps(allow_null=True))
     def get_gps(self, photo: Photo) -> dict | None:
@@ -83,8 +101,9 @@ class PhotoOut(s.ModelSerializer):
         return {"make": photo.make, "model": photo.model}
 
     def _url(self, photo: Photo, kind: str) -> str:
-        return reverse(f"photo-{kind}", kwargs={"pk": photo.pk},
-                       request=self.context.get("request"))
+        return reverse(
+            f"photo-{kind}", kwargs={"pk": photo.pk}, request=self.context.get("request")
+        )
 
     def get_thumbnail_url(self, photo: Photo) -> str | None:
         return self._url(photo, "thumbnail") if photo.thumbnail else None
@@ -108,9 +127,12 @@ class UploadIn(PhotoIn):
     filename = s.CharField(max_length=255, required=False, default="", allow_blank=True)
 
 
-def _answer(request, photo: Photo, created: bool, headers: dict | None = None) -> Response:  # noqa: ANN001
-    return Response(PhotoOut(photo, context={"request": request}).data,
-                    status=201 if created else 200, headers=headers)
+def _answer(request, photo: Photo, created: bool, headers: dict | None = None) -> Response:
+    return Response(
+        PhotoOut(photo, context={"request": request}).data,
+        status=201 if created else 200,
+        headers=headers,
+    )
 
 
 @non_atomic
@@ -120,21 +142,30 @@ class PhotoCreate(Endpoint):
     max_body_bytes = settings.PHOTO_MAX_BYTES + MULTIPART_OVERHEAD
 
     @extend_schema(
-        request={"multipart/form-data": {"type": "object", "properties": {
-            "id": {"type": "string", "format": "uuid"},
-            "finding": {"type": "string", "format": "uuid"},
-            "visit": {"type": "string", "format": "uuid"},
-            "sha256": {"type": "string"}, "file": {"type": "string", "format": "binary"}},
-            "required": ["id", "sha256", "file"]}},
-        responses={201: PhotoOut, 200: PhotoOut, 409: None, 413: None, 415: None, 422: None})
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "format": "uuid"},
+                    "finding": {"type": "string", "format": "uuid"},
+                    "visit": {"type": "string", "format": "uuid"},
+                    "sha256": {"type": "string"},
+                    "file": {"type": "string", "format": "binary"},
+                },
+                "required": ["id", "sha256", "file"],
+            }
+        },
+        responses={201: PhotoOut, 200: PhotoOut, 409: None, 413: None, 415: None, 422: None},
+    )
     def post(self, request):
         raw = request._request
         if not raw.content_type.startswith("multipart/form-data"):
             raise service.unsupported()
         handler = HashingUploadHandler(raw, limit=settings.PHOTO_MAX_BYTES)
         try:
-            fields, _files = MultiPartParser(raw.META, raw, [handler],
-                                             raw.encoding or settings.DEFAULT_CHARSET).parse()
+            fields, _files = MultiPartParser(
+                raw.META, raw, [handler], raw.encoding or settings.DEFAULT_CHARSET
+            ).parse()
         except TooLarge as exc:
             raise service.too_large() from exc
         except ExtraFile as exc:
@@ -149,14 +180,20 @@ class PhotoCreate(Endpoint):
                 raise ValidationError({"file": [_("缺少文件。")]})
             data = valid(PhotoIn, {k: fields.get(k) for k in fields})
             finding, visit = service.target_for(
-                request.user, finding_id=data.get("finding"), visit_id=data.get("visit"))
+                request.user, finding_id=data.get("finding"), visit_id=data.get("visit")
+            )
         except BaseException:
             if received is not None:
                 received.discard()
             raise
         photo, created = service.photo_ingest(
-            actor=request.user, photo_id=data["id"], finding=finding, visit=visit,
-            sha256=data["sha256"], received=received)
+            actor=request.user,
+            photo_id=data["id"],
+            finding=finding,
+            visit=visit,
+            sha256=data["sha256"],
+            received=received,
+        )
         return _answer(request, photo, created)
 
 
@@ -173,8 +210,7 @@ class PhotoFile(Endpoint):
     renderer_classes = [JSONRenderer, AnyMediaRenderer]
     kind = "original"
 
-    @extend_schema(responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY),
-                              409: None})
+    @extend_schema(responses={(200, "image/*"): OpenApiResponse(OpenApiTypes.BINARY), 409: None})
     def get(self, request, pk):
         photo = seen(request.user, Photo, pk)
         kind = type(self).kind
@@ -182,19 +218,16 @@ class PhotoFile(Endpoint):
         if not name:
             raise Conflict(_("照片尚未处理完成。"), code="photo_not_ready")
         content_type = photo.content_type if kind == "original" else "image/jpeg"
-        extension = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic"}[
-            content_type]
+        extension = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic"}[content_type]
         etag = f'"{photo.sha256}-{kind}"'
         if request.headers.get("If-None-Match") == etag:
             response = HttpResponse(status=304)
         elif settings.PHOTO_X_ACCEL_PREFIX:
             # The web server sends the file (an `internal` location over MEDIA_ROOT).
             response = HttpResponse(content_type=content_type)
-            response["X-Accel-Redirect"] = (settings.PHOTO_X_ACCEL_PREFIX.rstrip("/") + "/"
-                                            + name)
+            response["X-Accel-Redirect"] = settings.PHOTO_X_ACCEL_PREFIX.rstrip("/") + "/" + name
         else:
-            response = FileResponse(default_storage.open(name, "rb"),
-                                    content_type=content_type)
+            response = FileResponse(default_storage.open(name, "rb"), content_type=content_type)
         disposition = "attachment" if kind == "original" else "inline"
         response["Content-Disposition"] = f'{disposition}; filename="{photo.pk}-{kind}.{extension}"'
         response["X-Content-Type-Options"] = "nosniff"
@@ -224,18 +257,28 @@ class UploadCreate(Endpoint):
     def post(self, request):
         data = valid(UploadIn, request.data)
         upload, created = service.upload_create(
-            actor=request.user, upload_id=data["id"], size=data["size"],
-            sha256=data["sha256"], filename=data["filename"],
-            finding_id=data.get("finding"), visit_id=data.get("visit"))
+            actor=request.user,
+            upload_id=data["id"],
+            size=data["size"],
+            sha256=data["sha256"],
+            filename=data["filename"],
+            finding_id=data.get("finding"),
+            visit_id=data.get("visit"),
+        )
         location = reverse("upload-detail", kwargs={"pk": upload.pk}, request=request)
-        return Response({"id": str(upload.pk), "offset": upload.offset, "size": upload.size},
-                        status=201 if created else 200,
-                        headers={"Location": location, "Upload-Offset": str(upload.offset)})
+        return Response(
+            {"id": str(upload.pk), "offset": upload.offset, "size": upload.size},
+            status=201 if created else 200,
+            headers={"Location": location, "Upload-Offset": str(upload.offset)},
+        )
 
 
-def _offset_headers(upload) -> dict:  # noqa: ANN001
-    return {"Upload-Offset": str(upload.offset), "Upload-Length": str(upload.size),
-            "Cache-Control": "no-store"}
+def _offset_headers(upload) -> dict:
+    return {
+        "Upload-Offset": str(upload.offset),
+        "Upload-Length": str(upload.size),
+        "Cache-Control": "no-store",
+    }
 
 
 @non_atomic
@@ -249,11 +292,19 @@ class UploadDetail(Endpoint):
         upload = service.upload_of(request.user, pk)
         return Response(status=200, headers=_offset_headers(upload))
 
-    @extend_schema(request={"application/offset+octet-stream": OpenApiTypes.BINARY},
-                   parameters=[OpenApiParameter("Upload-Offset", int, OpenApiParameter.HEADER,
-                                                required=True)],
-                   responses={204: None, 201: PhotoOut, 200: PhotoOut, 409: None, 413: None,
-                              415: None, 422: None})
+    @extend_schema(
+        request={"application/offset+octet-stream": OpenApiTypes.BINARY},
+        parameters=[OpenApiParameter("Upload-Offset", int, OpenApiParameter.HEADER, required=True)],
+        responses={
+            204: None,
+            201: PhotoOut,
+            200: PhotoOut,
+            409: None,
+            413: None,
+            415: None,
+            422: None,
+        },
+    )
     def patch(self, request, pk):
         raw = request._request
         if raw.content_type != "application/offset+octet-stream":
@@ -263,7 +314,8 @@ class UploadDetail(Endpoint):
         except ValueError as exc:
             raise ValidationError({"Upload-Offset": [_("缺少或无效。")]}) from exc
         upload, photo, created = service.upload_append(
-            actor=request.user, upload_id=pk, offset=offset, stream=raw)
+            actor=request.user, upload_id=pk, offset=offset, stream=raw
+        )
         headers = _offset_headers(upload)
         if photo is None:
             return Response(status=204, headers=headers)

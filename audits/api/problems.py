@@ -110,8 +110,11 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):
         log.error("Unhandled error in API view", exc_info=exc)
-        return Response(problem(500, "server_error", _("服务器内部错误。")), status=500,
-                        content_type=PROBLEM_JSON)
+        return Response(
+            problem(500, "server_error", _("服务器内部错误。")),
+            status=500,
+            content_type=PROBLEM_JSON,
+        )
     headers = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
@@ -123,8 +126,9 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
         code = "invalid" if code in {"required", "invalid", "null", "blank"} else code
         body = problem(status, code, _("提交的数据有误。"), _field_errors(exc.detail))
     elif isinstance(exc.detail, dict | list):
-        body = problem(status, _first_code(exc.get_codes()), _("请求无效。"),
-                       _field_errors(exc.detail))
+        body = problem(
+            status, _first_code(exc.get_codes()), _("请求无效。"), _field_errors(exc.detail)
+        )
     else:
         code = getattr(exc.detail, "code", None) or exc.default_code
         body = problem(status, code, str(exc.detail))

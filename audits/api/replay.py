@@ -86,7 +86,8 @@ def _claim(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None
                     "INSERT INTO audits_idempotencyrecord (user_id, key, fingerprint,"
                     " created_at, content_type) VALUES (%s, %s, %s, now(), '')"
                     " ON CONFLICT (user_id, key) DO NOTHING RETURNING id",
-                    [user_id, key, fingerprint])
+                    [user_id, key, fingerprint],
+                )
                 claimed = cursor.fetchone() is not None
                 cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
         except OperationalError as exc:
@@ -132,16 +133,21 @@ class IdempotencyMixin:
 
     def finalize_response(self, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
         claim = getattr(self, "_idempotency", None)
-        records = None if claim is None else IdempotencyRecord.objects.filter(
-            user_id=claim[0], key=claim[1])
+        records = (
+            None
+            if claim is None
+            else IdempotencyRecord.objects.filter(user_id=claim[0], key=claim[1])
+        )
         if records is not None and 200 <= response.status_code < 300:
             # Stored in the request's transaction: it commits with the change, or not at all.
             headers = {name: response[name] for name in KEPT_HEADERS if name in response}
             stored = {"data": response.data, "headers": headers}
             records.update(
-                status_code=response.status_code, content_type="application/json",
+                status_code=response.status_code,
+                content_type="application/json",
                 response=json.dumps(stored, cls=JSONEncoder, ensure_ascii=False).encode(),
-                completed_at=timezone.now())
+                completed_at=timezone.now(),
+            )
         elif records is not None and not connection.needs_rollback:
             # A refusal that is not rolled back (an answer returned rather than raised, or a
             # view with its own transactions) gives the key back; a rollback takes it anyway.

@@ -27,8 +27,14 @@ class SyncParams(s.Serializer):
     limit = s.IntegerField(required=False, min_value=1, max_value=2000, default=500)
 
 
-OUT = {"units": UnitOut, "checklists": io.ChecklistOut, "visits": io.VisitOut,
-       "findings": io.FindingOut, "photos": PhotoOut, "notifications": NotificationOut}
+OUT = {
+    "units": UnitOut,
+    "checklists": io.ChecklistOut,
+    "visits": io.VisitOut,
+    "findings": io.FindingOut,
+    "photos": PhotoOut,
+    "notifications": NotificationOut,
+}
 
 
 class SyncChanges(s.Serializer):
@@ -54,13 +60,24 @@ class SyncOut(s.Serializer):
 
 
 class SyncView(Endpoint):
-    @extend_schema(parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
-                   responses=SyncOut)
+    @extend_schema(
+        parameters=[OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        responses=SyncOut,
+    )
     def get(self, request):
         params = valid(SyncParams, request.query_params)
         page = sync_page(request.user, params.get("cursor"), params["limit"])
         note_secret_reads(request.user, page.changes["visits"])
-        changes = {kind: OUT[kind](rows, many=True, context={"request": request}).data
-                   for kind, rows in page.changes.items()}
-        return Response({"cursor": page.cursor, "has_more": page.has_more, "reset": page.reset,
-                         "changes": changes, "removed": page.removed})
+        changes = {
+            kind: OUT[kind](rows, many=True, context={"request": request}).data
+            for kind, rows in page.changes.items()
+        }
+        return Response(
+            {
+                "cursor": page.cursor,
+                "has_more": page.has_more,
+                "reset": page.reset,
+                "changes": changes,
+                "removed": page.removed,
+            }
+        )

@@ -35,8 +35,11 @@ urlpatterns += [
     path("findings/<uuid:pk>/confirm", iv.FindingConfirm.as_view(), name="finding-confirm"),
     path("findings/<uuid:pk>/dismiss", iv.FindingDismiss.as_view(), name="finding-dismiss"),
     path("findings/<uuid:pk>/publish", iv.FindingPublish.as_view(), name="finding-publish"),
-    path("findings/<uuid:pk>/rectification", iv.FindingRectification.as_view(),
-         name="finding-rectification"),
+    path(
+        "findings/<uuid:pk>/rectification",
+        iv.FindingRectification.as_view(),
+        name="finding-rectification",
+    ),
     path("findings/<uuid:pk>/verify", iv.FindingVerify.as_view(), name="finding-verify"),
 ]
 

@@ -87,11 +87,13 @@ class UnitList(ListAPIView):
     serializer_class = out.UnitOut
     pagination_class = UnitPage
 
-    @extend_schema(parameters=[
-        OpenApiParameter("parent", str, description="id of the parent unit"),
-        OpenApiParameter("level", str, enum=out.LEVELS),
-        OpenApiParameter("q", str, description="name contains, or code starts with"),
-    ])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("parent", str, description="id of the parent unit"),
+            OpenApiParameter("level", str, enum=out.LEVELS),
+            OpenApiParameter("q", str, description="name contains, or code starts with"),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -100,8 +102,9 @@ class UnitList(ListAPIView):
         parent = params.get("parent")
         if parent is not None:
             parent = get_object_or_404(visible(self.request.user, Unit), pk=parent)
-        return org.units_for(self.request.user, parent=parent, level=params.get("level"),
-                             q=params.get("q"))
+        return org.units_for(
+            self.request.user, parent=parent, level=params.get("level"), q=params.get("q")
+        )
 
 
 class UnitFilter(s.Serializer):
@@ -150,11 +153,13 @@ class UserFilter(s.Serializer):
 class UserList(ListAPIView):
     serializer_class = out.UserOut
 
-    @extend_schema(parameters=[
-        OpenApiParameter("role", str, enum=[r for r, _ in Role.choices]),
-        OpenApiParameter("unit", str, description="home unit id"),
-        OpenApiParameter("q", str, description="username or display name contains"),
-    ])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("role", str, enum=[r for r, _ in Role.choices]),
+            OpenApiParameter("unit", str, description="home unit id"),
+            OpenApiParameter("q", str, description="username or display name contains"),
+        ]
+    )
     def get(self, request, *args, **kwargs):
         if not request.user.has_role(Role.PLANNER, Role.AUDITOR):
             raise PermissionDenied(_("只有组织部门和审计员可以查看用户列表。"))
@@ -163,11 +168,12 @@ class UserList(ListAPIView):
     def get_queryset(self):
         params = _valid(UserFilter, self.request.query_params)
         unit = _unit_or_404(self.request.user, params.get("unit"))
-        return org.users_for(self.request.user, role=params.get("role"), unit=unit,
-                             q=params.get("q"))
+        return org.users_for(
+            self.request.user, role=params.get("role"), unit=unit, q=params.get("q")
+        )
 
 
-def _unit_or_404(user: User, unit_id):  # noqa: ANN001, ANN202
+def _unit_or_404(user: User, unit_id):
     if unit_id is None:
         return None
     return get_object_or_404(visible(user, Unit), pk=unit_id)

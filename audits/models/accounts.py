@@ -41,9 +41,7 @@ class Team(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     lead = models.ForeignKey(User, on_delete=models.PROTECT, related_name="led_teams")
     members = models.ManyToManyField(User, related_name="teams", blank=True)
-    owner_unit = models.ForeignKey(
-        "audits.Unit", on_delete=models.PROTECT, related_name="teams"
-    )
+    owner_unit = models.ForeignKey("audits.Unit", on_delete=models.PROTECT, related_name="teams")
     created_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

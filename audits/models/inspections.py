@@ -248,9 +248,7 @@ class IdempotencyRecord(models.Model):
     completed_at = models.DateTimeField(null=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]
         indexes = [models.Index(fields=["created_at"])]
 
     def __str__(self) -> str:

@@ -24,8 +24,9 @@ class Photo(Synced):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
-    finding = models.ForeignKey("audits.Finding", on_delete=models.PROTECT, null=True,
-                                blank=True, related_name="photos")
+    finding = models.ForeignKey(
+        "audits.Finding", on_delete=models.PROTECT, null=True, blank=True, related_name="photos"
+    )
     visit = models.ForeignKey("audits.Visit", on_delete=models.PROTECT, related_name="photos")
     uploaded_by = models.ForeignKey("audits.User", on_delete=models.PROTECT, related_name="+")
     sha256 = models.CharField(max_length=64, db_index=True)
@@ -34,8 +35,9 @@ class Photo(Synced):
     original = models.CharField(max_length=255)
     thumbnail = models.CharField(max_length=255, blank=True)
     preview = models.CharField(max_length=255, blank=True)
-    status = models.CharField(_("状态"), max_length=16, choices=PhotoStatus.choices,
-                              default=PhotoStatus.PENDING)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=PhotoStatus.choices, default=PhotoStatus.PENDING
+    )
     reason = models.CharField(max_length=200, blank=True)
     taken_at = models.DateTimeField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
@@ -56,8 +58,10 @@ class Photo(Synced):
         verbose_name = _("照片证据")
         verbose_name_plural = _("照片证据")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["finding", "created_at"]),
-                   models.Index(fields=["visit", "created_at"])]
+        indexes = [
+            models.Index(fields=["finding", "created_at"]),
+            models.Index(fields=["visit", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.pk} ({self.status})"
@@ -68,8 +72,9 @@ class PhotoUpload(models.Model):
 
     id = models.UUIDField(primary_key=True)  # the id the photo will have
     owner = models.ForeignKey("audits.User", on_delete=models.CASCADE, related_name="+")
-    finding = models.ForeignKey("audits.Finding", on_delete=models.CASCADE, null=True,
-                                blank=True, related_name="+")
+    finding = models.ForeignKey(
+        "audits.Finding", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     visit = models.ForeignKey("audits.Visit", on_delete=models.CASCADE, related_name="+")
     size = models.BigIntegerField()
     sha256 = models.CharField(max_length=64)
@@ -99,8 +104,11 @@ class OutboxMessage(models.Model):
     done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["created_at"], condition=Q(done_at__isnull=True),
-                                name="outbox_pending")]
+        indexes = [
+            models.Index(
+                fields=["created_at"], condition=Q(done_at__isnull=True), name="outbox_pending"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.task} {self.kwargs}"

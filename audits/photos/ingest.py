@@ -50,7 +50,7 @@ class HashingUploadHandler(FileUploadHandler):
 
     chunk_size = CHUNK
 
-    def __init__(self, request=None, *, limit: int) -> None:  # noqa: ANN001
+    def __init__(self, request=None, *, limit: int) -> None:
         super().__init__(request)
         self.limit = limit
         self.received: Received | None = None
@@ -60,10 +60,18 @@ class HashingUploadHandler(FileUploadHandler):
         self._size = 0
         self._head = b""
 
-    def new_file(self, field_name, file_name, content_type, content_length, charset=None,  # noqa: ANN001
-                 content_type_extra=None):  # noqa: ANN001
-        super().new_file(field_name, file_name, content_type, content_length, charset,
-                         content_type_extra)
+    def new_file(
+        self,
+        field_name,
+        file_name,
+        content_type,
+        content_length,
+        charset=None,
+        content_type_extra=None,
+    ):
+        super().new_file(
+            field_name, file_name, content_type, content_length, charset, content_type_extra
+        )
         if field_name != "file" or self._fd is not None or self.received is not None:
             raise ExtraFile(field_name)
         self._fd, self._path = new_tmp_file()
@@ -76,7 +84,7 @@ class HashingUploadHandler(FileUploadHandler):
             raise TooLarge()
         self._hash.update(raw_data)
         if len(self._head) < HEAD_BYTES:
-            self._head += raw_data[:HEAD_BYTES - len(self._head)]
+            self._head += raw_data[: HEAD_BYTES - len(self._head)]
         _write_all(self._fd, raw_data)
 
     def file_complete(self, file_size: int) -> Received:
@@ -110,7 +118,7 @@ def hash_file(path: str) -> tuple[str, int, bytes]:
     return digest.hexdigest(), size, head
 
 
-def append_stream(stream, path: str, offset: int, limit: int) -> int:  # noqa: ANN001
+def append_stream(stream, path: str, offset: int, limit: int) -> int:
     """Write the request body at `offset` of the part file; at most `limit` bytes.
 
     Returns the number of bytes written. A body longer than `limit` raises TooLarge and
@@ -135,4 +143,4 @@ def append_stream(stream, path: str, offset: int, limit: int) -> int:  # noqa: A
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]

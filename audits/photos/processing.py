@@ -71,7 +71,7 @@ def analyse(path: str, content_type: str) -> Analysis:
         raise Unusable("too_many_pixels", str(exc)) from exc
     except MemoryError as exc:
         raise Unusable("too_large_to_decode") from exc
-    except Exception as exc:  # noqa: BLE001 - any failure to decode is the file's fault
+    except Exception as exc:
         raise Unusable("undecodable", f"{type(exc).__name__}: {exc}"[:150]) from exc
 
 
@@ -128,10 +128,15 @@ def _bounded(im: Image.Image, side: int) -> Image.Image:
     return im.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
-_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-              4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-              6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
-              8: Image.Transpose.ROTATE_90}
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 def _upright(im: Image.Image, orientation: int | None) -> Image.Image:
@@ -182,7 +187,7 @@ def _has_trailing_archive(path: str) -> bool:
 def _read_exif(im: Image.Image, out: Analysis) -> None:
     try:
         exif = im.getexif()
-    except Exception:  # noqa: BLE001 - malformed EXIF is no EXIF
+    except Exception:
         return
     out.has_exif = len(exif) > 0
     if not out.has_exif:
@@ -190,17 +195,19 @@ def _read_exif(im: Image.Image, out: Analysis) -> None:
     out.make = _text(exif.get(_MAKE))
     out.model = _text(exif.get(_MODEL))
     orientation = exif.get(_ORIENTATION)
-    out.orientation = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 \
-        else None
+    out.orientation = (
+        orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else None
+    )
     try:
         sub = exif.get_ifd(_EXIF_IFD)
-    except Exception:  # noqa: BLE001
+    except Exception:
         sub = {}
-    out.taken_at = _when(sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME),
-                         sub.get(_OFFSET_ORIGINAL))
+    out.taken_at = _when(
+        sub.get(_DATETIME_ORIGINAL) or exif.get(_DATETIME), sub.get(_OFFSET_ORIGINAL)
+    )
     try:
         gps = exif.get_ifd(_GPS_IFD)
-    except Exception:  # noqa: BLE001
+    except Exception:
         gps = {}
     out.lat, out.lon = _position(gps)
 

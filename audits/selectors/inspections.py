@@ -17,8 +17,9 @@ def campaigns_for(user: User, *, mode: str | None = None) -> QuerySet[Campaign]:
     return qs.filter(mode=mode) if mode else qs
 
 
-def visits_for(user: User, *, status: str | None = None, campaign=None,  # noqa: ANN001
-               team=None) -> QuerySet[Visit]:  # noqa: ANN001
+def visits_for(
+    user: User, *, status: str | None = None, campaign=None, team=None
+) -> QuerySet[Visit]:
     qs = visible(user, Visit).select_related("campaign", "target")
     if status:
         qs = qs.filter(status=status)
@@ -29,24 +30,36 @@ def visits_for(user: User, *, status: str | None = None, campaign=None,  # noqa:
     return qs
 
 
-def findings_for(user: User, *, visit=None, campaign=None, unit: Unit | None = None,  # noqa: ANN001
-                 status: str | None = None, severity: str | None = None,
-                 overdue: bool = False, q: str | None = None) -> QuerySet[Finding]:
+def findings_for(
+    user: User,
+    *,
+    visit=None,
+    campaign=None,
+    unit: Unit | None = None,
+    status: str | None = None,
+    severity: str | None = None,
+    overdue: bool = False,
+    q: str | None = None,
+) -> QuerySet[Finding]:
     qs = visible(user, Finding).select_related("visit", "checklist_item")
     if visit:
         qs = qs.filter(visit_id=visit)
     if campaign:
         qs = qs.filter(visit__campaign_id=campaign)
     if unit is not None:
-        qs = qs.filter(Q(responsible_unit__path__startswith=unit.path)
-                       | Q(visit__target__path__startswith=unit.path))
+        qs = qs.filter(
+            Q(responsible_unit__path__startswith=unit.path)
+            | Q(visit__target__path__startswith=unit.path)
+        )
     if status:
         qs = qs.filter(status=status)
     if severity:
         qs = qs.filter(severity=severity)
     if overdue:
-        qs = qs.filter(status__in=[FindingStatus.PUBLISHED, FindingStatus.RETURNED],
-                       rectify_by__lt=timezone.localdate())
+        qs = qs.filter(
+            status__in=[FindingStatus.PUBLISHED, FindingStatus.RETURNED],
+            rectify_by__lt=timezone.localdate(),
+        )
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(description__icontains=q))
     return with_related_ids(qs)
@@ -63,7 +76,8 @@ def with_related_ids(qs: QuerySet[Finding]) -> QuerySet[Finding]:
     photos = Photo.objects.filter(finding_id=OuterRef("pk"))
     return qs.annotate(
         official_ids=ArraySubquery(officials.order_by("official_id").values("official_id")),
-        photo_ids=ArraySubquery(photos.order_by("created_at", "id").values("id")))
+        photo_ids=ArraySubquery(photos.order_by("created_at", "id").values("id")),
+    )
 
 
 def note_secret_reads(user: User, visits: Iterable[Visit]) -> None:
@@ -71,15 +85,17 @@ def note_secret_reads(user: User, visits: Iterable[Visit]) -> None:
 
     Their campaign is noted too: who looked, and when, is for the auditors to see.
     """
-    visits = [v for v in visits
-              if v.campaign.mode == Mode.UNANNOUNCED
-              and v.status not in (VisitStatus.CLOSED, VisitStatus.CANCELLED)]
+    visits = [
+        v
+        for v in visits
+        if v.campaign.mode == Mode.UNANNOUNCED
+        and v.status not in (VisitStatus.CLOSED, VisitStatus.CANCELLED)
+    ]
     if not visits:
         return
     mine = set(my_teams(user).values_list("pk", flat=True))
     read = [v for v in visits if v.team_id not in mine]
-    record_events(action="visit.read", object_type="visit",
-                  object_ids=[str(v.pk) for v in read])
+    record_events(action="visit.read", object_type="visit", object_ids=[str(v.pk) for v in read])
 
 
 def note_secret_campaign_reads(user: User, campaigns: Iterable[Campaign]) -> None:
@@ -87,10 +103,14 @@ def note_secret_campaign_reads(user: User, campaigns: Iterable[Campaign]) -> Non
     campaigns = [c for c in campaigns if c.mode == Mode.UNANNOUNCED]
     if not campaigns:
         return
-    open_ones = set(Visit.objects.filter(campaign__in=campaigns).exclude(
-        status__in=[VisitStatus.CLOSED, VisitStatus.CANCELLED]).exclude(
-        team__in=my_teams(user)).values_list("campaign_id", flat=True))
+    open_ones = set(
+        Visit.objects.filter(campaign__in=campaigns)
+        .exclude(status__in=[VisitStatus.CLOSED, VisitStatus.CANCELLED])
+        .exclude(team__in=my_teams(user))
+        .values_list("campaign_id", flat=True)
+    )
     read = [c for c in campaigns if c.pk in open_ones]
     # A campaign whose open visits all belong to the reader's team is the team's own work.
-    record_events(action="campaign.read", object_type="campaign",
-                  object_ids=[str(c.pk) for c in read])
+    record_events(
+        action="campaign.read", object_type="campaign", object_ids=[str(c.pk) for c in read]
+    )

@@ -8,8 +8,9 @@ from audits.models import Official, Position, Team, Unit, User
 from audits.visibility import visible
 
 
-def units_for(user: User, *, parent: Unit | None = None, level: str | None = None,
-              q: str | None = None) -> QuerySet[Unit]:
+def units_for(
+    user: User, *, parent: Unit | None = None, level: str | None = None, q: str | None = None
+) -> QuerySet[Unit]:
     qs = visible(user, Unit)
     if parent is not None:
         qs = qs.filter(parent=parent)
@@ -27,8 +28,9 @@ def officials_for(user: User, *, unit: Unit | None = None) -> QuerySet[Official]
     return qs.prefetch_related(Prefetch("positions", queryset=Position.objects.order_by("start")))
 
 
-def users_for(user: User, *, role: str | None = None, unit: Unit | None = None,
-              q: str | None = None) -> QuerySet[User]:
+def users_for(
+    user: User, *, role: str | None = None, unit: Unit | None = None, q: str | None = None
+) -> QuerySet[User]:
     qs = visible(user, User)
     if role:
         qs = qs.filter(roles__contains=[role])
@@ -46,5 +48,4 @@ def teams_of(user: User) -> QuerySet[Team]:
 
 def holders(*, unit: Unit, title: str, on: date) -> QuerySet[Position]:
     """Who held `title` at `unit` on day `on`: one query (the positions, with officials)."""
-    return (Position.objects.held_on(on).filter(unit=unit, title=title)
-            .select_related("official"))
+    return Position.objects.held_on(on).filter(unit=unit, title=title).select_related("official")

@@ -16,7 +16,8 @@ def figures(user: User, *, unit: Unit | None, start: date | None, end: date | No
     scope = unit or user.unit
     visits = visible(user, Visit).filter(status=VisitStatus.CLOSED)
     findings = visible(user, Finding).exclude(
-        status__in=[FindingStatus.DRAFT, FindingStatus.DISMISSED])
+        status__in=[FindingStatus.DRAFT, FindingStatus.DISMISSED]
+    )
     if scope is not None:
         visits = visits.filter(target__path__startswith=scope.path)
         findings = findings.filter(visit__target__path__startswith=scope.path)
@@ -29,17 +30,19 @@ def figures(user: User, *, unit: Unit | None, start: date | None, end: date | No
     done = visits.aggregate(n=Count("pk"), units=Count("target", distinct=True))
     today = timezone.localdate()
     on_time = Rectification.objects.filter(
-        finding=OuterRef("pk"), accepted=True,
-        submitted_at__date__lte=OuterRef("rectify_by"))
+        finding=OuterRef("pk"), accepted=True, submitted_at__date__lte=OuterRef("rectify_by")
+    )
     totals = findings.aggregate(
         total=Count("pk"),
         verified=Count("pk", filter=Q(status=FindingStatus.VERIFIED)),
-        overdue=Count("pk", filter=Q(status__in=[FindingStatus.PUBLISHED,
-                                                  FindingStatus.RETURNED],
-                                     rectify_by__lt=today)),
+        overdue=Count(
+            "pk",
+            filter=Q(
+                status__in=[FindingStatus.PUBLISHED, FindingStatus.RETURNED], rectify_by__lt=today
+            ),
+        ),
     )
-    on_time_count = findings.filter(status=FindingStatus.VERIFIED).filter(
-        Exists(on_time)).count()
+    on_time_count = findings.filter(status=FindingStatus.VERIFIED).filter(Exists(on_time)).count()
     return {
         "visits_done": done["n"],
         "units_covered": done["units"],
@@ -55,17 +58,20 @@ def figures(user: User, *, unit: Unit | None, start: date | None, end: date | No
         "officials_interviewed": 0,
         "bulletins_issued": 0,
         "reassignments_effective": 0,
-        "rectification": {"verified": totals["verified"], "on_time": on_time_count,
-                          "overdue": totals["overdue"]},
+        "rectification": {
+            "verified": totals["verified"],
+            "on_time": on_time_count,
+            "overdue": totals["overdue"],
+        },
     }
 
 
-def _count_by(findings, field: str) -> dict[str, int]:  # noqa: ANN001
+def _count_by(findings, field: str) -> dict[str, int]:
     rows = findings.order_by().values(field).annotate(n=Count("pk"))
     return {row[field]: row["n"] for row in rows}
 
 
-def _by_child_unit(findings, scope: Unit | None) -> dict[str, int]:  # noqa: ANN001
+def _by_child_unit(findings, scope: Unit | None) -> dict[str, int]:
     """Findings per unit one level below the scope (per county for the city), by code."""
     if scope is None:
         return {}
@@ -73,8 +79,10 @@ def _by_child_unit(findings, scope: Unit | None) -> dict[str, int]:  # noqa: ANN
     if child is None:
         return {}
     prefix = len(scope.path) + len(child) + 1
-    rows = (findings.order_by().annotate(branch=Substr(F("visit__target__path"), 1, prefix))
-            .values("branch").annotate(n=Count("pk")))
+    rows = (
+        findings.order_by()
+        .annotate(branch=Substr(F("visit__target__path"), 1, prefix))
+        .values("branch")
+        .annotate(n=Count("pk"))
+    )
     return {row["branch"].rstrip("/").rsplit("/", 1)[-1]: row["n"] for row in rows}
-
-

@@ -58,10 +58,12 @@ class _UnseenBy(Func):
 
     output_field = BooleanField()
 
-    def as_sql(self, compiler, connection, **extra):  # noqa: ANN001, ANN003, ANN201
+    def as_sql(self, compiler, connection, **extra):
         xid, snapshot = (compiler.compile(e) for e in self.source_expressions)
-        return (f"NOT pg_visible_in_snapshot(({xid[0]})::text::xid8, ({snapshot[0]})::pg_snapshot)",
-                [*xid[1], *snapshot[1]])
+        return (
+            f"NOT pg_visible_in_snapshot(({xid[0]})::text::xid8, ({snapshot[0]})::pg_snapshot)",
+            [*xid[1], *snapshot[1]],
+        )
 
 
 def _changed_since(qs: QuerySet, base: str | None) -> QuerySet:
@@ -80,16 +82,17 @@ def _querysets(user: User, base: str | None) -> dict[str, QuerySet]:
     if base is not None:
         items = _changed_since(ChecklistItem.objects.all(), base).values("checklist_id")
         checklists = checklists.filter(
-            Q(pk__in=_changed_since(Checklist.objects.all(), base).values("pk"))
-            | Q(pk__in=items))
+            Q(pk__in=_changed_since(Checklist.objects.all(), base).values("pk")) | Q(pk__in=items)
+        )
     return {
         # The administrative tree and the published standards are open to every user:
         # the app keeps all of them, so nothing there ever leaves anyone's view.
         "units": _changed_since(visible(user, Unit), base),
         "checklists": checklists.prefetch_related("items"),
         "visits": _changed_since(visible(user, Visit), base).select_related("campaign"),
-        "findings": with_related_ids(_changed_since(visible(user, Finding), base)
-                                     .select_related("visit", "checklist_item")),
+        "findings": with_related_ids(
+            _changed_since(visible(user, Finding), base).select_related("visit", "checklist_item")
+        ),
         # A photo changes when it is uploaded and again when the worker has processed it.
         "photos": _changed_since(visible(user, Photo), base),
         "notifications": _changed_since(visible(user, Notification), base),
@@ -115,8 +118,10 @@ def sync_page(user: User, raw_cursor: str | None, limit: int = 500) -> Page:
     if state["r"] is None:  # a round begins
         state["r"] = _snapshot()
         state["t"], state["after"] = 0, None
-        if state["b"] is not None and _changed_since(
-                SyncReset.objects.filter(user=user), state["b"]).exists():
+        if (
+            state["b"] is not None
+            and _changed_since(SyncReset.objects.filter(user=user), state["b"]).exists()
+        ):
             # The view widened in a way row changes do not show: send everything again.
             state["full"] = True
         page.reset = state["full"] and state["b"] is not None
@@ -139,8 +144,7 @@ def sync_page(user: User, raw_cursor: str | None, limit: int = 500) -> Page:
     else:
         if state["b"] is not None:
             page.removed = _removed(user, state["b"])
-        state = {"u": user.pk, "b": state["r"], "r": None, "t": 0, "after": None,
-                 "full": False}
+        state = {"u": user.pk, "b": state["r"], "r": None, "t": 0, "after": None, "full": False}
     page.cursor = signing.dumps(state, salt=SALT, compress=True)
     return page
 
@@ -153,7 +157,6 @@ def _removed(user: User, base: str) -> list[dict[str, str]]:
     removed = []
     for kind, ids in sorted(wanted.items()):
         # Something that left and came back is in `changes`, not here.
-        still = set(visible(user, REMOVABLE[kind]).filter(pk__in=ids)
-                    .values_list("pk", flat=True))
+        still = set(visible(user, REMOVABLE[kind]).filter(pk__in=ids).values_list("pk", flat=True))
         removed += [{"type": kind, "id": str(i)} for i in sorted(ids - still, key=str)]
     return removed

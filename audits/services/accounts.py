@@ -47,11 +47,18 @@ def session_login(*, username: str, password: str, device_id: str) -> TokenPair:
     if user is None or not user.is_active:
         # Same answer whether or not the user exists; the attempt goes on the trail.
         with context.action("auth.login_failed"):
-            record_event(action="auth.login_failed", object_type="user",
-                         object_id=username[:150], data={"device_id": device_id})
+            record_event(
+                action="auth.login_failed",
+                object_type="user",
+                object_id=username[:150],
+                data={"device_id": device_id},
+            )
         raise BadCredentials()
-    with transaction.atomic(), context.user_context(user, device_id=device_id), \
-            context.action("auth.login"):
+    with (
+        transaction.atomic(),
+        context.user_context(user, device_id=device_id),
+        context.action("auth.login"),
+    ):
         session = DeviceSession(user=user, device_id=device_id)
         pair = _issue(session)
         session.save()
@@ -63,8 +70,12 @@ def session_refresh(*, refresh: str) -> TokenPair:
     token = _decode(refresh)
     pair = None
     with transaction.atomic():
-        session = (DeviceSession.objects.select_for_update().select_related("user")
-                   .filter(id=token.get("sid")).first())
+        session = (
+            DeviceSession.objects.select_for_update()
+            .select_related("user")
+            .filter(id=token.get("sid"))
+            .first()
+        )
         if session is None or session.revoked_at or not session.user.is_active:
             raise BadRefreshToken()
         with context.user_context(session.user, device_id=session.device_id):
@@ -87,14 +98,20 @@ def session_logout(*, refresh: str, user: User | None = None) -> None:
     """Revoke the device session the refresh token belongs to: all its tokens stop working."""
     token = _decode(refresh)
     with transaction.atomic():
-        session = (DeviceSession.objects.select_for_update().select_related("user")
-                   .filter(id=token.get("sid")).first())
+        session = (
+            DeviceSession.objects.select_for_update()
+            .select_related("user")
+            .filter(id=token.get("sid"))
+            .first()
+        )
         if session is None or (user is not None and session.user_id != user.pk):
             raise BadRefreshToken()
         if session.revoked_at:
             return
-        with context.user_context(session.user, device_id=session.device_id), \
-                context.action("auth.logout"):
+        with (
+            context.user_context(session.user, device_id=session.device_id),
+            context.action("auth.logout"),
+        ):
             session.revoked_at, session.revoked_reason = timezone.now(), "logout"
             session.save(update_fields=["revoked_at", "revoked_reason"])
 
@@ -113,4 +130,3 @@ def _decode(raw: str) -> RefreshToken:
         return RefreshToken(raw)
     except TokenError as exc:
         raise BadRefreshToken() from exc
-

@@ -12,18 +12,38 @@ from audits.permissions import may_own_campaigns_of
 from audits.services.common import acting, create_or_replay
 
 
-def campaign_create(*, actor: User, title: str, mode: str, unit: Unit, starts_on: date,
-                    ends_on: date, checklist: Checklist,
-                    campaign_id: uuid.UUID | None = None) -> tuple[Campaign, bool]:
+def campaign_create(
+    *,
+    actor: User,
+    title: str,
+    mode: str,
+    unit: Unit,
+    starts_on: date,
+    ends_on: date,
+    checklist: Checklist,
+    campaign_id: uuid.UUID | None = None,
+) -> tuple[Campaign, bool]:
     if not may_own_campaigns_of(actor, unit):
         raise PermissionDenied(_("只能为本单位或下级单位创建督查专题。"))
     if mode not in Mode.values:
         raise ValidationError({"mode": [_("无效的方式。")]})
     if ends_on < starts_on:
         raise ValidationError({"ends_on": [_("结束日期不能早于开始日期。")]})
-    fields = {"title": title, "mode": mode, "unit": unit, "starts_on": starts_on,
-              "ends_on": ends_on, "checklist": checklist}
+    fields = {
+        "title": title,
+        "mode": mode,
+        "unit": unit,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "checklist": checklist,
+    }
     with acting(actor, "campaign.create"):
-        return create_or_replay(actor, Campaign, campaign_id, fields, lambda: (
-            Campaign.objects.create(id=campaign_id or uuid.uuid4(), created_by=actor,
-                                    **fields)))
+        return create_or_replay(
+            actor,
+            Campaign,
+            campaign_id,
+            fields,
+            lambda: Campaign.objects.create(
+                id=campaign_id or uuid.uuid4(), created_by=actor, **fields
+            ),
+        )

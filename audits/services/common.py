@@ -66,8 +66,13 @@ def _normal(value: Any) -> Any:
     return value
 
 
-def create_or_replay(actor: User, model: type[models.Model], pk: Any,
-                     wanted: dict[str, Any], create: Callable[[], Any]) -> tuple[Any, bool]:
+def create_or_replay(
+    actor: User,
+    model: type[models.Model],
+    pk: Any,
+    wanted: dict[str, Any],
+    create: Callable[[], Any],
+) -> tuple[Any, bool]:
     """Create a row with a client-chosen id once: (row, created).
 
     A repeat with the same body gets the existing row; another body, or an id taken by

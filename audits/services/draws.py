@@ -31,11 +31,18 @@ SEED_MIN, SEED_MAX = 8, 128
 
 # The depth of each level in the tree (city 0 … village/community 3): a frame holds units
 # strictly below the frame unit.
-LEVEL_DEPTH = {Level.CITY: 0, Level.COUNTY: 1, Level.ZONE: 1, Level.TOWNSHIP: 2,
-               Level.VILLAGE: 3, Level.COMMUNITY: 3}
+LEVEL_DEPTH = {
+    Level.CITY: 0,
+    Level.COUNTY: 1,
+    Level.ZONE: 1,
+    Level.TOWNSHIP: 2,
+    Level.VILLAGE: 3,
+    Level.COMMUNITY: 3,
+}
 
 
 # --- the documented, database-free part ---------------------------------------------------
+
 
 def digest(seed: str, code: str) -> str:
     """SHA-256 hex digest of the UTF-8 bytes of `seed + ":" + code`."""
@@ -68,11 +75,14 @@ def seed_problem(seed: str) -> str | None:
 
 # --- the draw ------------------------------------------------------------------------------
 
+
 def campaign_days(campaign: Campaign) -> tuple[datetime, datetime]:
     """The campaign's window: starts_on 00:00 to ends_on 23:59:59.999999, local time."""
     tz = ZoneInfo(settings.TIME_ZONE)
-    return (datetime.combine(campaign.starts_on, time.min, tzinfo=tz),
-            datetime.combine(campaign.ends_on, time.max, tzinfo=tz))
+    return (
+        datetime.combine(campaign.starts_on, time.min, tzinfo=tz),
+        datetime.combine(campaign.ends_on, time.max, tzinfo=tz),
+    )
 
 
 def conflict_day(campaign: Campaign) -> date:
@@ -85,21 +95,28 @@ def conflict_day(campaign: Campaign) -> date:
 
 
 def _locked_campaign(campaign: Campaign) -> Campaign:
-    return (Campaign.objects.select_for_update(of=("self",)).select_related("unit")
-            .get(pk=campaign.pk))
+    return (
+        Campaign.objects.select_for_update(of=("self",)).select_related("unit").get(pk=campaign.pk)
+    )
 
 
-def _taken_targets(campaign: Campaign):  # noqa: ANN202
-    return (Visit.objects.filter(campaign=campaign).exclude(status=VisitStatus.CANCELLED)
-            .values("target_id"))
+def _taken_targets(campaign: Campaign):
+    return (
+        Visit.objects.filter(campaign=campaign)
+        .exclude(status=VisitStatus.CANCELLED)
+        .values("target_id")
+    )
 
 
 def previous_campaign(campaign: Campaign) -> Campaign | None:
     """The latest earlier campaign of the same owner unit that has (non-cancelled) visits."""
-    has_visits = Visit.objects.filter(campaign=OuterRef("pk")).exclude(
-        status=VisitStatus.CANCELLED)
-    return (Campaign.objects.filter(unit_id=campaign.unit_id, starts_on__lt=campaign.starts_on)
-            .filter(Exists(has_visits)).order_by("-starts_on", "-ends_on", "id").first())
+    has_visits = Visit.objects.filter(campaign=OuterRef("pk")).exclude(status=VisitStatus.CANCELLED)
+    return (
+        Campaign.objects.filter(unit_id=campaign.unit_id, starts_on__lt=campaign.starts_on)
+        .filter(Exists(has_visits))
+        .order_by("-starts_on", "-ends_on", "id")
+        .first()
+    )
 
 
 def _returns(campaign: Campaign) -> set[tuple[object, str]]:
@@ -107,21 +124,28 @@ def _returns(campaign: Campaign) -> set[tuple[object, str]]:
     prev = previous_campaign(campaign)
     if prev is None:
         return set()
-    rows = (Visit.objects.filter(campaign=prev).exclude(status=VisitStatus.CANCELLED)
-            .values_list("team_id", "target__path"))
+    rows = (
+        Visit.objects.filter(campaign=prev)
+        .exclude(status=VisitStatus.CANCELLED)
+        .values_list("team_id", "target__path")
+    )
     return {(team_id, county_of_path(path)) for team_id, path in rows}
 
 
 def _frame(campaign: Campaign, frame_unit: Unit, level: str) -> dict[str, tuple[object, str]]:
     """{code: (unit id, path)} of the units of `level` under `frame_unit` not yet targeted."""
-    rows = (Unit.objects.filter(level=level, path__startswith=frame_unit.path)
-            .exclude(pk__in=_taken_targets(campaign)).order_by("code")
-            .values_list("code", "pk", "path"))
+    rows = (
+        Unit.objects.filter(level=level, path__startswith=frame_unit.path)
+        .exclude(pk__in=_taken_targets(campaign))
+        .order_by("code")
+        .values_list("code", "pk", "path")
+    )
     return {code: (pk, path) for code, pk, path in rows}
 
 
-def _check_request(actor: User, campaign: Campaign, frame_unit: Unit, level: str,
-                   size: int, seed: str | None) -> None:
+def _check_request(
+    actor: User, campaign: Campaign, frame_unit: Unit, level: str, size: int, seed: str | None
+) -> None:
     if not plans(actor, campaign):
         raise PermissionDenied(_("只有本专题的组织部门可以抽取检查对象。"))
     if Draw.objects.filter(campaign_id=campaign.pk).exists():
@@ -146,9 +170,14 @@ def _teams(campaign: Campaign, teams: list[Team] | None) -> list[Team]:
     return sorted(chosen, key=lambda t: str(t.pk))
 
 
-def assign(ranked: list[str], size: int, teams: list[Team],
-           counties: dict[str, str | None], conflicted: dict[object, set[str]],
-           returns: set[tuple[object, str]]) -> tuple[list[tuple[str, Team]], list[dict]]:
+def assign(
+    ranked: list[str],
+    size: int,
+    teams: list[Team],
+    counties: dict[str, str | None],
+    conflicted: dict[object, set[str]],
+    returns: set[tuple[object, str]],
+) -> tuple[list[tuple[str, Team]], list[dict]]:
     """Walk the ranking: ([(code, team)] taken in rank order, skipped). No queries.
 
     For each code, the candidates are the teams not conflicted on its county; none → skipped.
@@ -172,8 +201,16 @@ def assign(ranked: list[str], size: int, teams: list[Team],
     return taken, skipped
 
 
-def campaign_draw(*, actor: User, campaign: Campaign, frame_unit: Unit, level: str, size: int,
-                  seed: str | None = None, teams: list[Team] | None = None) -> Draw:
+def campaign_draw(
+    *,
+    actor: User,
+    campaign: Campaign,
+    frame_unit: Unit,
+    level: str,
+    size: int,
+    seed: str | None = None,
+    teams: list[Team] | None = None,
+) -> Draw:
     """Draw `size` distinct units of `level` under `frame_unit` and plan a visit to each.
 
     Fewer than `size` visits are created when the frame runs out of units some team may
@@ -186,23 +223,48 @@ def campaign_draw(*, actor: User, campaign: Campaign, frame_unit: Unit, level: s
         if size > len(frame):
             raise DomainError(
                 _("抽样范围内只有 %(n)d 个可抽取的单位，少于抽取数量 %(size)d。")
-                % {"n": len(frame), "size": size}, code="frame_too_small")
+                % {"n": len(frame), "size": size},
+                code="frame_too_small",
+            )
         teams = _teams(campaign, teams)
         seed = seed if seed is not None else new_seed()
         counties = {code: county_of_path(path) for code, (_pk, path) in frame.items()}
-        taken, skipped = assign(rank(seed, list(frame)), size, teams, counties,
-                                conflicted_counties(teams, conflict_day(campaign)),
-                                _returns(campaign))
+        taken, skipped = assign(
+            rank(seed, list(frame)),
+            size,
+            teams,
+            counties,
+            conflicted_counties(teams, conflict_day(campaign)),
+            _returns(campaign),
+        )
         window_start, window_end = campaign_days(campaign)
-        Visit.objects.bulk_create([
-            Visit(id=uuid.uuid4(), campaign=campaign, target_id=frame[code][0], team=team,
-                  window_start=window_start, window_end=window_end, drawn=True)
-            for code, team in taken])
+        Visit.objects.bulk_create(
+            [
+                Visit(
+                    id=uuid.uuid4(),
+                    campaign=campaign,
+                    target_id=frame[code][0],
+                    team=team,
+                    window_start=window_start,
+                    window_end=window_end,
+                    drawn=True,
+                )
+                for code, team in taken
+            ]
+        )
         return Draw.objects.create(
-            campaign=campaign, seed=seed, commitment=commitment(seed), algorithm=ALGORITHM,
-            frame_unit=frame_unit, level=level, size=size, frame=list(frame),
-            targets=[frame[code][0] for code, _team in taken], skipped=skipped,
-            drawn_by=actor)
+            campaign=campaign,
+            seed=seed,
+            commitment=commitment(seed),
+            algorithm=ALGORITHM,
+            frame_unit=frame_unit,
+            level=level,
+            size=size,
+            frame=list(frame),
+            targets=[frame[code][0] for code, _team in taken],
+            skipped=skipped,
+            drawn_by=actor,
+        )
 
 
 def draw_reveal(*, campaign: Campaign, today: date) -> dict:
@@ -211,8 +273,10 @@ def draw_reveal(*, campaign: Campaign, today: date) -> dict:
     if draw is None:
         raise NotFound()
     if not today > campaign.ends_on:
-        raise Conflict(_("专题结束（%(day)s）之后才公开抽签种子。") % {"day": campaign.ends_on},
-                       code="draw_sealed")
+        raise Conflict(
+            _("专题结束（%(day)s）之后才公开抽签种子。") % {"day": campaign.ends_on},
+            code="draw_sealed",
+        )
     units = {u.pk: u for u in Unit.objects.filter(pk__in=draw.targets)}
     return {
         "seed": draw.seed,
@@ -222,8 +286,9 @@ def draw_reveal(*, campaign: Campaign, today: date) -> dict:
         "frame_unit_code": draw.frame_unit.code,
         "level": draw.level,
         "size": draw.size,
-        "targets": [{"id": str(pk), "code": units[pk].code, "name": units[pk].name}
-                    for pk in draw.targets],
+        "targets": [
+            {"id": str(pk), "code": units[pk].code, "name": units[pk].name} for pk in draw.targets
+        ],
         "skipped": draw.skipped,
         "frame": list(draw.frame),
         "drawn_at": draw.drawn_at.isoformat(),
@@ -232,9 +297,17 @@ def draw_reveal(*, campaign: Campaign, today: date) -> dict:
 
 # --- visits added by hand --------------------------------------------------------------------
 
-def visit_add(*, actor: User, campaign: Campaign, target: Unit, team: Team,
-              visit_id: uuid.UUID | None = None, window_start: datetime | None = None,
-              window_end: datetime | None = None) -> tuple[Visit, bool]:
+
+def visit_add(
+    *,
+    actor: User,
+    campaign: Campaign,
+    target: Unit,
+    team: Team,
+    visit_id: uuid.UUID | None = None,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+) -> tuple[Visit, bool]:
     """A visit the planner chooses (not drawn); returns (visit, created).
 
     A repeat with the same client-chosen id and the same content returns the first visit.
@@ -242,16 +315,21 @@ def visit_add(*, actor: User, campaign: Campaign, target: Unit, team: Team,
     first, last = campaign_days(campaign)
     start = window_start if window_start is not None else first
     end = window_end if window_end is not None else last
-    fields = {"campaign": campaign, "target": target, "team": team, "window_start": start,
-              "window_end": end, "drawn": False}
+    fields = {
+        "campaign": campaign,
+        "target": target,
+        "team": team,
+        "window_start": start,
+        "window_end": end,
+        "drawn": False,
+    }
 
     def create() -> Visit:
         locked = _locked_campaign(campaign)
         if not plans(actor, locked):
             raise PermissionDenied(_("只有本专题的组织部门可以安排检查。"))
         if not locked.unit.contains(target):
-            raise DomainError(_("检查对象须在本专题所属单位之内。"),
-                              code="target_outside_campaign")
+            raise DomainError(_("检查对象须在本专题所属单位之内。"), code="target_outside_campaign")
         errors = {}
         if not first <= start <= last:
             errors["window_start"] = [_("窗口须在专题日期之内。")]

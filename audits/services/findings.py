@@ -29,20 +29,31 @@ from audits.services.common import acting, bump, check_version, create_or_replay
 from audits.services.photos import attached_photos
 from audits.visibility import visible
 
-EDITABLE = ("checklist_item", "severity", "title", "description", "measured_value",
-            "responsible_unit", "responsible_officials", "observed_at")
+EDITABLE = (
+    "checklist_item",
+    "severity",
+    "title",
+    "description",
+    "measured_value",
+    "responsible_unit",
+    "responsible_officials",
+    "observed_at",
+)
 
 
-def _finding(actor: User, finding_id) -> Finding:  # noqa: ANN001
-    qs = visible(actor, Finding).select_related("visit__campaign__unit", "visit__team",
-                                                "visit__target", "responsible_unit")
+def _finding(actor: User, finding_id) -> Finding:
+    qs = visible(actor, Finding).select_related(
+        "visit__campaign__unit", "visit__team", "visit__target", "responsible_unit"
+    )
     return locked(qs, finding_id)
 
 
 def _expect(finding: Finding, *states: str) -> None:
     if finding.status not in states:
-        raise WrongState(_("问题当前状态为 %(status)s，不能进行此操作。")
-                         % {"status": finding.get_status_display()})
+        raise WrongState(
+            _("问题当前状态为 %(status)s，不能进行此操作。")
+            % {"status": finding.get_status_display()}
+        )
 
 
 def _check_fields(visit: Visit, fields: dict) -> None:
@@ -51,29 +62,45 @@ def _check_fields(visit: Visit, fields: dict) -> None:
     if item is not None and item.checklist_id != visit.campaign.checklist_id:
         errors["checklist_item"] = [_("检查项不属于本专题的检查清单。")]
     unit = fields.get("responsible_unit")
-    if unit is not None and not (unit.path.startswith(visit.target.path)
-                                 or visit.target.path.startswith(unit.path)):
+    if unit is not None and not (
+        unit.path.startswith(visit.target.path) or visit.target.path.startswith(unit.path)
+    ):
         errors["responsible_unit"] = [_("责任单位须是被检查单位或其上下级。")]
     if errors:
         raise ValidationError(errors)
 
 
-def finding_create(*, actor: User, finding_id: uuid.UUID, visit: Visit,
-                   checklist_item: ChecklistItem, severity: str, title: str,
-                   description: str = "", measured_value: Decimal | None = None,
-                   responsible_unit: Unit | None = None,
-                   responsible_officials: list[Official] | None = None,
-                   observed_at: datetime) -> tuple[Finding, bool]:
+def finding_create(
+    *,
+    actor: User,
+    finding_id: uuid.UUID,
+    visit: Visit,
+    checklist_item: ChecklistItem,
+    severity: str,
+    title: str,
+    description: str = "",
+    measured_value: Decimal | None = None,
+    responsible_unit: Unit | None = None,
+    responsible_officials: list[Official] | None = None,
+    observed_at: datetime,
+) -> tuple[Finding, bool]:
     """Record a finding on a visit of the actor's team; returns (finding, created)."""
-    fields = {"visit": visit, "checklist_item": checklist_item, "severity": severity,
-              "title": title, "description": description, "measured_value": measured_value,
-              "responsible_unit": responsible_unit or visit.target,
-              "observed_at": observed_at}
+    fields = {
+        "visit": visit,
+        "checklist_item": checklist_item,
+        "severity": severity,
+        "title": title,
+        "description": description,
+        "measured_value": measured_value,
+        "responsible_unit": responsible_unit or visit.target,
+        "observed_at": observed_at,
+    }
     officials = responsible_officials or []
 
     def create() -> Finding:
         locked_visit = locked(
-            visible(actor, Visit).select_related("campaign", "team", "target"), visit.pk)
+            visible(actor, Visit).select_related("campaign", "team", "target"), visit.pk
+        )
         if not inspects(actor, locked_visit):
             raise PermissionDenied(_("只有本组成员可以记录问题。"))
         if locked_visit.status != VisitStatus.IN_PROGRESS:
@@ -84,12 +111,12 @@ def finding_create(*, actor: User, finding_id: uuid.UUID, visit: Visit,
         return finding
 
     with acting(actor, "finding.create"):
-        return create_or_replay(actor, Finding, finding_id,
-                                {**fields, "responsible_officials": officials}, create)
+        return create_or_replay(
+            actor, Finding, finding_id, {**fields, "responsible_officials": officials}, create
+        )
 
 
-def finding_update(*, actor: User, finding_id, if_match: str | None,  # noqa: ANN001
-                   changes: dict) -> Finding:
+def finding_update(*, actor: User, finding_id, if_match: str | None, changes: dict) -> Finding:
     """The team edits a draft; `If-Match` must carry the version it edited."""
     with acting(actor, "finding.update"):
         finding = _finding(actor, finding_id)
@@ -107,7 +134,7 @@ def finding_update(*, actor: User, finding_id, if_match: str | None,  # noqa: AN
     return finding
 
 
-def _review(actor: User, finding_id, verb: str, to: str) -> Finding:  # noqa: ANN001
+def _review(actor: User, finding_id, verb: str, to: str) -> Finding:
     with acting(actor, verb):
         finding = _finding(actor, finding_id)
         if not plans(actor, finding.visit.campaign):
@@ -118,11 +145,11 @@ def _review(actor: User, finding_id, verb: str, to: str) -> Finding:  # noqa: AN
     return finding
 
 
-def finding_confirm(*, actor: User, finding_id) -> Finding:  # noqa: ANN001
+def finding_confirm(*, actor: User, finding_id) -> Finding:
     return _review(actor, finding_id, "finding.confirm", FindingStatus.CONFIRMED)
 
 
-def finding_dismiss(*, actor: User, finding_id) -> Finding:  # noqa: ANN001
+def finding_dismiss(*, actor: User, finding_id) -> Finding:
     return _review(actor, finding_id, "finding.dismiss", FindingStatus.DISMISSED)
 
 
@@ -131,7 +158,7 @@ def _future(day: date, field: str = "rectify_by") -> None:
         raise ValidationError({field: [_("整改期限须晚于今天。")]})
 
 
-def finding_publish(*, actor: User, finding_id, rectify_by: date) -> Finding:  # noqa: ANN001
+def finding_publish(*, actor: User, finding_id, rectify_by: date) -> Finding:
     """Make a confirmed finding known to its unit, with a deadline; the unit is notified."""
     _future(rectify_by)
     with acting(actor, "finding.publish"):
@@ -144,14 +171,18 @@ def finding_publish(*, actor: User, finding_id, rectify_by: date) -> Finding:  #
         finding.status, finding.rectify_by = FindingStatus.PUBLISHED, rectify_by
         finding.published_at = timezone.now()
         bump(finding, "status", "rectify_by", "published_at")
-        _notify_unit(finding, "finding.published",
-                     _("新通报问题：%(title)s，整改期限 %(day)s")
-                     % {"title": finding.title, "day": rectify_by.isoformat()})
+        _notify_unit(
+            finding,
+            "finding.published",
+            _("新通报问题：%(title)s，整改期限 %(day)s")
+            % {"title": finding.title, "day": rectify_by.isoformat()},
+        )
     return finding
 
 
-def rectification_submit(*, actor: User, finding_id, report: str,  # noqa: ANN001
-                         photos: list[uuid.UUID]) -> Rectification:
+def rectification_submit(
+    *, actor: User, finding_id, report: str, photos: list[uuid.UUID]
+) -> Rectification:
     with acting(actor, "finding.rectification"):
         finding = _finding(actor, finding_id)
         if not answers_for(actor, finding):
@@ -159,14 +190,16 @@ def rectification_submit(*, actor: User, finding_id, report: str,  # noqa: ANN00
         _expect(finding, FindingStatus.PUBLISHED, FindingStatus.RETURNED)
         photos = attached_photos(finding, photos, actor)
         rectification = Rectification.objects.create(
-            finding=finding, report=report, photo_ids=photos, submitted_by=actor)
+            finding=finding, report=report, photo_ids=photos, submitted_by=actor
+        )
         finding.status = FindingStatus.RECTIFICATION_SUBMITTED
         bump(finding, "status")
     return rectification
 
 
-def rectification_verify(*, actor: User, finding_id, accepted: bool,  # noqa: ANN001
-                         comment: str, rectify_by: date | None) -> Finding:
+def rectification_verify(
+    *, actor: User, finding_id, accepted: bool, comment: str, rectify_by: date | None
+) -> Finding:
     """A planner accepts the rectification, or returns it with a new deadline."""
     if not accepted:
         if rectify_by is None:
@@ -187,15 +220,19 @@ def rectification_verify(*, actor: User, finding_id, accepted: bool,  # noqa: AN
         else:
             finding.status, finding.rectify_by = FindingStatus.RETURNED, rectify_by
             bump(finding, "status", "rectify_by")
-            _notify_unit(finding, "rectification.returned",
-                         _("整改被退回：%(title)s，新期限 %(day)s")
-                         % {"title": finding.title, "day": rectify_by.isoformat()})
+            _notify_unit(
+                finding,
+                "rectification.returned",
+                _("整改被退回：%(title)s，新期限 %(day)s")
+                % {"title": finding.title, "day": rectify_by.isoformat()},
+            )
     return finding
 
 
 def _notify_unit(finding: Finding, kind: str, text: str) -> None:
-    officials = User.objects.filter(unit_id=finding.responsible_unit_id, is_active=True,
-                                    roles__contains=[Role.UNIT_OFFICIAL])
+    officials = User.objects.filter(
+        unit_id=finding.responsible_unit_id, is_active=True, roles__contains=[Role.UNIT_OFFICIAL]
+    )
     Notification.objects.bulk_create(
-        [Notification(recipient=u, kind=kind, text=text[:300], finding=finding)
-         for u in officials])
+        [Notification(recipient=u, kind=kind, text=text[:300], finding=finding) for u in officials]
+    )

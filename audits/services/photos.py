@@ -56,8 +56,10 @@ def unsupported() -> UnsupportedType:
 
 
 def too_large() -> PayloadTooLarge:
-    return PayloadTooLarge(_("照片过大：上限 %(limit)d 字节。")
-                           % {"limit": settings.PHOTO_MAX_BYTES}, code="photo_too_large")
+    return PayloadTooLarge(
+        _("照片过大：上限 %(limit)d 字节。") % {"limit": settings.PHOTO_MAX_BYTES},
+        code="photo_too_large",
+    )
 
 
 def sha_mismatch() -> Unprocessable:
@@ -67,7 +69,7 @@ def sha_mismatch() -> Unprocessable:
 # --- who may attach evidence where ---------------------------------------------------------
 
 
-def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding | None, Visit]:  # noqa: ANN001
+def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding | None, Visit]:
     """The finding (or None) and visit a photo would hang off, if the actor may add it.
 
     Unseen or missing: 400 on the field (as every reference in a body); seen but not
@@ -76,14 +78,19 @@ def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding 
     if (finding_id is None) == (visit_id is None):
         raise ValidationError({"finding": [_("须给出 finding 或 visit 之一。")]})
     if finding_id is not None:
-        finding = visible(actor, Finding).select_related(
-            "visit__team", "visit__target").filter(pk=finding_id).first()
+        finding = (
+            visible(actor, Finding)
+            .select_related("visit__team", "visit__target")
+            .filter(pk=finding_id)
+            .first()
+        )
         if finding is None:
             raise ValidationError({"finding": [_("不存在或不可见。")]})
-        team_may = inspects(actor, finding.visit) and \
-            finding.visit.status != VisitStatus.CANCELLED
+        team_may = inspects(actor, finding.visit) and finding.visit.status != VisitStatus.CANCELLED
         unit_may = answers_for(actor, finding) and finding.status in (
-            FindingStatus.PUBLISHED, FindingStatus.RETURNED)
+            FindingStatus.PUBLISHED,
+            FindingStatus.RETURNED,
+        )
         if not (team_may or unit_may):
             raise PermissionDenied(_("无权为该问题添加照片。"))
         return finding, finding.visit
@@ -98,22 +105,33 @@ def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding 
 # --- a complete file becomes a photo -------------------------------------------------------
 
 
-def _repeat(actor: User, photo_id: uuid.UUID, sha256: str, finding: Finding | None,
-            visit: Visit) -> Photo | None:
+def _repeat(
+    actor: User, photo_id: uuid.UUID, sha256: str, finding: Finding | None, visit: Visit
+) -> Photo | None:
     """An earlier photo with this id: the same one (returned) or a 409."""
     existing = Photo.objects.filter(pk=photo_id).first()
     if existing is None:
         return None
-    same = (existing.sha256 == sha256 and existing.finding_id == (finding and finding.pk)
-            and existing.visit_id == visit.pk
-            and visible(actor, Photo).filter(pk=photo_id).exists())
+    same = (
+        existing.sha256 == sha256
+        and existing.finding_id == (finding and finding.pk)
+        and existing.visit_id == visit.pk
+        and visible(actor, Photo).filter(pk=photo_id).exists()
+    )
     if not same:
         raise Conflict(_("该 id 已被另一张照片使用。"), code="id_conflict")
     return existing
 
 
-def photo_ingest(*, actor: User, photo_id: uuid.UUID, finding: Finding | None, visit: Visit,
-                 sha256: str, received: Received) -> tuple[Photo, bool]:
+def photo_ingest(
+    *,
+    actor: User,
+    photo_id: uuid.UUID,
+    finding: Finding | None,
+    visit: Visit,
+    sha256: str,
+    received: Received,
+) -> tuple[Photo, bool]:
     """Check a received file and make it a photo: (photo, created). Consumes the file."""
     try:
         if received.sha256 != sha256.lower():
@@ -133,9 +151,15 @@ def photo_ingest(*, actor: User, photo_id: uuid.UUID, finding: Finding | None, v
     try:
         with acting(actor, "photo.upload"):
             photo = Photo.objects.create(
-                id=photo_id, finding=finding, visit=visit, uploaded_by=actor,
-                sha256=received.sha256, size=received.size, content_type=content_type,
-                original=name)
+                id=photo_id,
+                finding=finding,
+                visit=visit,
+                uploaded_by=actor,
+                sha256=received.sha256,
+                size=received.size,
+                content_type=content_type,
+                original=name,
+            )
             outbox.enqueue(PROCESS_TASK, photo_id=str(photo.pk))
     except IntegrityError:
         existing = _repeat(actor, photo_id, received.sha256, finding, visit)
@@ -152,8 +176,16 @@ def part_path(upload: PhotoUpload) -> str:
     return str(tmp_dir() / f"upload-{upload.pk}.part")
 
 
-def upload_create(*, actor: User, upload_id: uuid.UUID, size: int, sha256: str,
-                  filename: str, finding_id=None, visit_id=None) -> tuple[PhotoUpload, bool]:  # noqa: ANN001
+def upload_create(
+    *,
+    actor: User,
+    upload_id: uuid.UUID,
+    size: int,
+    sha256: str,
+    filename: str,
+    finding_id=None,
+    visit_id=None,
+) -> tuple[PhotoUpload, bool]:
     finding, visit = target_for(actor, finding_id=finding_id, visit_id=visit_id)
     if size > settings.PHOTO_MAX_BYTES:
         raise too_large()
@@ -162,25 +194,37 @@ def upload_create(*, actor: User, upload_id: uuid.UUID, size: int, sha256: str,
     with transaction.atomic():
         existing = PhotoUpload.objects.select_for_update().filter(pk=upload_id).first()
         if existing is not None:
-            if (existing.owner_id, existing.size, existing.sha256, existing.finding_id,
-                    existing.visit_id) != (actor.pk, size, sha256.lower(),
-                                           finding and finding.pk, visit.pk):
+            if (
+                existing.owner_id,
+                existing.size,
+                existing.sha256,
+                existing.finding_id,
+                existing.visit_id,
+            ) != (actor.pk, size, sha256.lower(), finding and finding.pk, visit.pk):
                 raise Conflict(_("该 id 已被另一上传使用。"), code="id_conflict")
             return existing, False
         mine = PhotoUpload.objects.select_for_update().filter(owner=actor)
         count = len(mine)
         pending = sum(u.size for u in mine)
-        if (count >= settings.PHOTO_UPLOADS_OPEN_PER_USER
-                or pending + size > settings.PHOTO_UPLOADS_BYTES_PER_USER):
+        if (
+            count >= settings.PHOTO_UPLOADS_OPEN_PER_USER
+            or pending + size > settings.PHOTO_UPLOADS_BYTES_PER_USER
+        ):
             raise Throttled(wait=3600, detail=_("未完成的上传过多，请先完成或等待其过期。"))
         upload = PhotoUpload.objects.create(
-            id=upload_id, owner=actor, finding=finding, visit=visit, size=size,
-            sha256=sha256.lower(), filename=filename[:255])
+            id=upload_id,
+            owner=actor,
+            finding=finding,
+            visit=visit,
+            size=size,
+            sha256=sha256.lower(),
+            filename=filename[:255],
+        )
         open(part_path(upload), "wb").close()
     return upload, True
 
 
-def upload_of(actor: User, upload_id) -> PhotoUpload:  # noqa: ANN001
+def upload_of(actor: User, upload_id) -> PhotoUpload:
     """The caller's own upload session; anyone else's is the same 404 as a missing one."""
     upload = PhotoUpload.objects.filter(pk=upload_id, owner=actor).first()
     if upload is None:
@@ -189,7 +233,7 @@ def upload_of(actor: User, upload_id) -> PhotoUpload:  # noqa: ANN001
 
 
 @contextmanager
-def _exclusive(path: str):  # noqa: ANN202
+def _exclusive(path: str):
     """One writer per upload at a time (on this machine); a second gets 409."""
     try:
         fd = os.open(path, os.O_RDWR)
@@ -212,7 +256,9 @@ def upload_discard(upload: PhotoUpload) -> None:
     PhotoUpload.objects.filter(pk=upload.pk).delete()
 
 
-def upload_append(*, actor: User, upload_id, offset: int, stream) -> tuple[PhotoUpload, Photo | None, bool]:  # noqa: ANN001, E501
+def upload_append(
+    *, actor: User, upload_id, offset: int, stream
+) -> tuple[PhotoUpload, Photo | None, bool]:
     """Write one chunk at `offset`; the last one turns the upload into a photo.
 
     Returns (upload, photo or None, created).
@@ -222,15 +268,18 @@ def upload_append(*, actor: User, upload_id, offset: int, stream) -> tuple[Photo
     with _exclusive(path):
         upload.refresh_from_db()
         if offset != upload.offset:
-            raise Conflict(_("Upload-Offset 与服务器的偏移 %(offset)d 不一致。")
-                           % {"offset": upload.offset}, code="offset_mismatch")
+            raise Conflict(
+                _("Upload-Offset 与服务器的偏移 %(offset)d 不一致。") % {"offset": upload.offset},
+                code="offset_mismatch",
+            )
         try:
             written = append_stream(stream, path, offset, upload.size - offset)
         except TooLarge as exc:
             raise PayloadTooLarge(_("数据超出上传声明的大小。"), code="upload_too_large") from exc
         upload.offset = offset + written
-        PhotoUpload.objects.filter(pk=upload.pk).update(offset=upload.offset,
-                                                        updated_at=timezone.now())
+        PhotoUpload.objects.filter(pk=upload.pk).update(
+            offset=upload.offset, updated_at=timezone.now()
+        )
         if upload.offset >= 32 or upload.offset == upload.size:
             with open(path, "rb") as handle:
                 head = handle.read(32)
@@ -247,10 +296,19 @@ def _complete(actor: User, upload: PhotoUpload, path: str) -> tuple[Photo, bool]
     received = Received(path, sha256, size, head)
     try:
         # Permission again: the team or the finding may have changed since the upload began.
-        finding, visit = target_for(actor, finding_id=upload.finding_id,
-                                    visit_id=None if upload.finding_id else upload.visit_id)
-        photo, created = photo_ingest(actor=actor, photo_id=upload.pk, finding=finding,
-                                      visit=visit, sha256=upload.sha256, received=received)
+        finding, visit = target_for(
+            actor,
+            finding_id=upload.finding_id,
+            visit_id=None if upload.finding_id else upload.visit_id,
+        )
+        photo, created = photo_ingest(
+            actor=actor,
+            photo_id=upload.pk,
+            finding=finding,
+            visit=visit,
+            sha256=upload.sha256,
+            received=received,
+        )
     finally:
         received.discard()
         PhotoUpload.objects.filter(pk=upload.pk).delete()
@@ -286,7 +344,7 @@ def _test_delay() -> None:
         time.sleep(float(delay))
 
 
-def begin_attempt(photo_id) -> Photo | None:  # noqa: ANN001
+def begin_attempt(photo_id) -> Photo | None:
     """Count an attempt (committed at once, so a killed worker's attempt counts too).
 
     None when there is nothing (more) to do: already processed, or out of attempts.
@@ -309,14 +367,14 @@ def _reject(photo: Photo, reason: str) -> None:
     photo.save(update_fields=["status", "reason", "processed_at"])
 
 
-def reject(photo_id, reason: str) -> None:  # noqa: ANN001
+def reject(photo_id, reason: str) -> None:
     with transaction.atomic(), context.action("photo.process"):
         photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
         if photo is not None and photo.status == PhotoStatus.PENDING:
             _reject(photo, reason)
 
 
-def process(photo_id, outbox_id: int | None = None) -> str:  # noqa: ANN001
+def process(photo_id, outbox_id: int | None = None) -> str:
     """Process one photo; idempotent. Returns its status. Raises Transient to be retried."""
     photo = begin_attempt(photo_id)
     if photo is None:
@@ -355,8 +413,11 @@ def process(photo_id, outbox_id: int | None = None) -> str:  # noqa: ANN001
     finally:
         result.discard()
     with transaction.atomic(), context.action("photo.process"):
-        photo = Photo.objects.select_for_update(of=("self",)).select_related(
-            "visit__target").get(pk=photo_id)
+        photo = (
+            Photo.objects.select_for_update(of=("self",))
+            .select_related("visit__target")
+            .get(pk=photo_id)
+        )
         if photo.status == PhotoStatus.PENDING:
             _finish(photo, result, thumbnail, preview)
         outbox.mark_done(outbox_id)
@@ -377,12 +438,14 @@ def _finish(photo: Photo, result: processing.Analysis, thumbnail: str, preview: 
     if result.lat is None:
         flags.append("gps_missing")
     elif target.lat is not None and target.lon is not None:
-        photo.distance_m = round(metres_between(result.lat, result.lon, float(target.lat),
-                                                float(target.lon)), 1)
+        photo.distance_m = round(
+            metres_between(result.lat, result.lon, float(target.lat), float(target.lon)), 1
+        )
         if photo.distance_m > settings.PHOTO_FAR_METRES:
             flags.append("far_from_target")
     if result.taken_at is not None and not (
-            visit.window_start <= result.taken_at <= visit.window_end):
+        visit.window_start <= result.taken_at <= visit.window_end
+    ):
         flags.append("outside_visit_window")
     if _reused(photo):
         flags.append("reused")
@@ -394,26 +457,36 @@ def _finish(photo: Photo, result: processing.Analysis, thumbnail: str, preview: 
 def _reused(photo: Photo) -> bool:
     """The same or a near-identical picture already stands as evidence elsewhere."""
     if photo.finding_id:
-        same_place = Q(finding_id=photo.finding_id) | Q(visit_id=photo.visit_id,
-                                                         finding__isnull=True)
+        same_place = Q(finding_id=photo.finding_id) | Q(
+            visit_id=photo.visit_id, finding__isnull=True
+        )
     else:
         same_place = Q(visit_id=photo.visit_id)
-    others = Photo.objects.exclude(pk=photo.pk).exclude(same_place).exclude(
-        status=PhotoStatus.REJECTED).filter(created_at__lte=photo.created_at)
+    others = (
+        Photo.objects.exclude(pk=photo.pk)
+        .exclude(same_place)
+        .exclude(status=PhotoStatus.REJECTED)
+        .filter(created_at__lte=photo.created_at)
+    )
     if others.filter(sha256=photo.sha256).exists():
         return True
     if not processing.informative(photo.phash):
         return False
     near = RawSQL("bit_count((phash # %s)::bit(64))", (photo.phash,))
-    return others.filter(phash__isnull=False).annotate(distance=near).filter(
-        distance__lte=settings.PHOTO_REUSE_HAMMING).exists()
+    return (
+        others.filter(phash__isnull=False)
+        .annotate(distance=near)
+        .filter(distance__lte=settings.PHOTO_REUSE_HAMMING)
+        .exists()
+    )
 
 
 def attached_photos(finding: Finding, ids: list[uuid.UUID], actor: User) -> list[uuid.UUID]:
     """Photo ids named as a finding's evidence: each must be the finding's and visible."""
     wanted = set(ids)
-    found = set(visible(actor, Photo).filter(pk__in=wanted, finding=finding)
-                .values_list("pk", flat=True))
+    found = set(
+        visible(actor, Photo).filter(pk__in=wanted, finding=finding).values_list("pk", flat=True)
+    )
     if found != wanted:
         raise ValidationError({"photos": [_("照片不存在、不可见或不属于该问题。")]})
     return list(ids)

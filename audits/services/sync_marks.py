@@ -10,8 +10,11 @@ def visit_left_view(visit: Visit, user_ids: Iterable[int]) -> None:
     finding_ids = list(Finding.objects.filter(visit=visit).values_list("pk", flat=True))
     SyncRemoval.objects.bulk_create(
         [SyncRemoval(user_id=u, object_type="visit", object_id=visit.pk) for u in user_ids]
-        + [SyncRemoval(user_id=u, object_type="finding", object_id=f)
-           for u in user_ids for f in finding_ids]
+        + [
+            SyncRemoval(user_id=u, object_type="finding", object_id=f)
+            for u in user_ids
+            for f in finding_ids
+        ]
     )
 
 

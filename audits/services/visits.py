@@ -21,7 +21,7 @@ from audits.services.sync_marks import touch_findings, visit_left_view
 from audits.visibility import visible
 
 
-def _visit(actor: User, visit_id) -> Visit:  # noqa: ANN001
+def _visit(actor: User, visit_id) -> Visit:
     """The visit locked for change, or 404 when the actor may not see it."""
     qs = visible(actor, Visit).select_related("campaign__unit", "target", "team")
     return locked(qs, visit_id)
@@ -29,12 +29,15 @@ def _visit(actor: User, visit_id) -> Visit:  # noqa: ANN001
 
 def _expect(visit: Visit, *states: str) -> None:
     if visit.status not in states:
-        raise WrongState(_("检查当前状态为 %(status)s，不能进行此操作。")
-                         % {"status": visit.get_status_display()})
+        raise WrongState(
+            _("检查当前状态为 %(status)s，不能进行此操作。")
+            % {"status": visit.get_status_display()}
+        )
 
 
-def visit_check_in(*, actor: User, visit_id, lat: float, lon: float,  # noqa: ANN001
-                   at: datetime, accuracy_m: float | None = None) -> Visit:
+def visit_check_in(
+    *, actor: User, visit_id, lat: float, lon: float, at: datetime, accuracy_m: float | None = None
+) -> Visit:
     """Arrive at the target. Far from the registered point is flagged, never refused."""
     with acting(actor, "visit.check_in"):
         visit = _visit(actor, visit_id)
@@ -49,17 +52,27 @@ def visit_check_in(*, actor: User, visit_id, lat: float, lon: float,  # noqa: AN
             distance = round(metres_between(lat, lon, float(target.lat), float(target.lon)), 1)
         visit.status = VisitStatus.IN_PROGRESS
         visit.checked_in_at = at
-        visit.checkin_lat, visit.checkin_lon = Decimal(str(round(lat, 6))), Decimal(
-            str(round(lon, 6)))
+        visit.checkin_lat, visit.checkin_lon = (
+            Decimal(str(round(lat, 6))),
+            Decimal(str(round(lon, 6))),
+        )
         visit.checkin_accuracy_m = accuracy_m
         visit.checkin_distance_m = distance
         visit.checkin_far = distance is not None and distance > settings.CHECKIN_FAR_METRES
-        bump(visit, "status", "checked_in_at", "checkin_lat", "checkin_lon",
-             "checkin_accuracy_m", "checkin_distance_m", "checkin_far")
+        bump(
+            visit,
+            "status",
+            "checked_in_at",
+            "checkin_lat",
+            "checkin_lon",
+            "checkin_accuracy_m",
+            "checkin_distance_m",
+            "checkin_far",
+        )
     return visit
 
 
-def visit_submit(*, actor: User, visit_id) -> Visit:  # noqa: ANN001
+def visit_submit(*, actor: User, visit_id) -> Visit:
     """The team lead hands the visit in; its draft findings are submitted with it."""
     with acting(actor, "visit.submit"):
         visit = _visit(actor, visit_id)
@@ -67,13 +80,14 @@ def visit_submit(*, actor: User, visit_id) -> Visit:  # noqa: ANN001
             raise PermissionDenied(_("只有本组组长可以提交检查。"))
         _expect(visit, VisitStatus.IN_PROGRESS)
         Finding.objects.filter(visit=visit, status=FindingStatus.DRAFT).update(
-            status=FindingStatus.SUBMITTED, version=F("version") + 1)
+            status=FindingStatus.SUBMITTED, version=F("version") + 1
+        )
         visit.status, visit.submitted_at = VisitStatus.SUBMITTED, timezone.now()
         bump(visit, "status", "submitted_at")
     return visit
 
 
-def visit_close(*, actor: User, visit_id) -> Visit:  # noqa: ANN001
+def visit_close(*, actor: User, visit_id) -> Visit:
     """A planner closes the visit once every finding is confirmed or dismissed."""
     with acting(actor, "visit.close"):
         visit = _visit(actor, visit_id)
@@ -87,7 +101,7 @@ def visit_close(*, actor: User, visit_id) -> Visit:  # noqa: ANN001
     return visit
 
 
-def visit_cancel(*, actor: User, visit_id) -> Visit:  # noqa: ANN001
+def visit_cancel(*, actor: User, visit_id) -> Visit:
     with acting(actor, "visit.cancel"):
         visit = _visit(actor, visit_id)
         if not plans(actor, visit.campaign):
@@ -99,9 +113,15 @@ def visit_cancel(*, actor: User, visit_id) -> Visit:  # noqa: ANN001
     return visit
 
 
-def visit_update(*, actor: User, visit_id, if_match: str | None,  # noqa: ANN001
-                 team: Team | None = None, window_start: datetime | None = None,
-                 window_end: datetime | None = None) -> Visit:
+def visit_update(
+    *,
+    actor: User,
+    visit_id,
+    if_match: str | None,
+    team: Team | None = None,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+) -> Visit:
     """A planner reassigns the team or moves the window of a visit not yet started."""
     with acting(actor, "visit.update"):
         visit = _visit(actor, visit_id)

@@ -71,18 +71,21 @@ def head_signature_ok(head: dict[str, Any], public_key: bytes) -> bool:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    message = (f"duchaa-audit-head/v1\n{int(head['tree_size'])}\n{head['root']}\n"
-               f"{head['signed_at']}\n").encode()
+    message = (
+        f"duchaa-audit-head/v1\n{int(head['tree_size'])}\n{head['root']}\n{head['signed_at']}\n"
+    ).encode()
     try:
         Ed25519PublicKey.from_public_bytes(public_key).verify(
-            base64.b64decode(head["signature"]), message)
+            base64.b64decode(head["signature"]), message
+        )
     except (InvalidSignature, ValueError):
         return False
     return True
 
 
-def check(proof: dict[str, Any], public_key: bytes,
-          published: dict[str, Any] | None = None) -> list[str]:
+def check(
+    proof: dict[str, Any], public_key: bytes, published: dict[str, Any] | None = None
+) -> list[str]:
     """Everything wrong with the proof (an empty list: it holds)."""
     errors: list[str] = []
     seq, head = int(proof["seq"]), proof["head"]
@@ -99,7 +102,8 @@ def check(proof: dict[str, Any], public_key: bytes,
         errors.append(f"event {seq}: its bytes do not hash to the sealed leaf (changed?)")
     path = [bytes.fromhex(h) for h in proof["inclusion"]]
     if seq - 1 != int(proof["leaf_index"]) or not inclusion_ok(
-            seq - 1, int(head["tree_size"]), leaf, path, bytes.fromhex(head["root"])):
+        seq - 1, int(head["tree_size"]), leaf, path, bytes.fromhex(head["root"])
+    ):
         errors.append(f"event {seq}: not included in head {head['tree_size']}")
     if not head_signature_ok(head, public_key):
         errors.append(f"head {head['tree_size']}: signature invalid for this public key")
@@ -108,8 +112,10 @@ def check(proof: dict[str, Any], public_key: bytes,
             errors.append(f"your head {published['tree_size']}: signature invalid")
         m, n = int(published["tree_size"]), int(head["tree_size"])
         if m > n:
-            errors.append(f"your head {m} is newer than the proof's head {n}: ask for the "
-                          f"proof with ?tree_size={m}")
+            errors.append(
+                f"your head {m} is newer than the proof's head {n}: ask for the "
+                f"proof with ?tree_size={m}"
+            )
         elif m == n:
             if published["root"] != head["root"]:
                 errors.append(f"head {n}: root differs from the one you hold (history rewritten)")
@@ -117,23 +123,32 @@ def check(proof: dict[str, Any], public_key: bytes,
             cons = proof.get("consistency")
             if not cons or int(cons["first"]["tree_size"]) != m:
                 errors.append(f"no consistency proof from your head {m}: ask with ?since={m}")
-            elif not consistency_ok(m, n, bytes.fromhex(published["root"]),
-                                    bytes.fromhex(head["root"]),
-                                    [bytes.fromhex(h) for h in cons["proof"]]):
-                errors.append(f"head {n} does not extend your head {m} (history rewritten or"
-                              " events dropped)")
+            elif not consistency_ok(
+                m,
+                n,
+                bytes.fromhex(published["root"]),
+                bytes.fromhex(head["root"]),
+                [bytes.fromhex(h) for h in cons["proof"]],
+            ):
+                errors.append(
+                    f"head {n} does not extend your head {m} (history rewritten or events dropped)"
+                )
     return errors
 
 
 def main(argv: list[str] | None = None, out: Any = sys.stdout) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[1])
     parser.add_argument("proof", help="proof JSON file, or - for standard input")
-    parser.add_argument("--public-key", required=True,
-                        help="the published Ed25519 public key, base64 of its 32 bytes")
-    parser.add_argument("--head", help="a signed head you hold (JSON: tree_size, root, "
-                                       "signed_at, signature)")
+    parser.add_argument(
+        "--public-key",
+        required=True,
+        help="the published Ed25519 public key, base64 of its 32 bytes",
+    )
+    parser.add_argument(
+        "--head", help="a signed head you hold (JSON: tree_size, root, signed_at, signature)"
+    )
     args = parser.parse_args(argv)
-    with (sys.stdin if args.proof == "-" else open(args.proof, encoding="utf-8")) as handle:
+    with sys.stdin if args.proof == "-" else open(args.proof, encoding="utf-8") as handle:
         proof = json.load(handle)
     published = None
     if args.head:
@@ -146,10 +161,12 @@ def main(argv: list[str] | None = None, out: Any = sys.stdout) -> int:
     if errors:
         return 1
     event = json.loads(proof["canonical"])
-    print(f"OK: event {proof['seq']} ({event.get('action', 'gap')}, {event.get('at', '-')}) is"
-          f" in head {proof['head']['tree_size']} signed {proof['head']['signed_at']}"
-          + (f", which extends your head {published['tree_size']}" if published else ""),
-          file=out)
+    print(
+        f"OK: event {proof['seq']} ({event.get('action', 'gap')}, {event.get('at', '-')}) is"
+        f" in head {proof['head']['tree_size']} signed {proof['head']['signed_at']}"
+        + (f", which extends your head {published['tree_size']}" if published else ""),
+        file=out,
+    )
     return 0
 
 

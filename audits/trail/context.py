@@ -120,7 +120,7 @@ def _ensure_applied(db: Any) -> None:
         state.committed = payload
 
 
-def _execute_wrapper(execute, sql, params, many, context):  # noqa: ANN001, ANN202
+def _execute_wrapper(execute, sql, params, many, context):
     if isinstance(sql, str) and _WRITE.match(sql):
         _ensure_applied(context["connection"])
     return execute(sql, params, many, context)

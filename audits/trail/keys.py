@@ -70,8 +70,11 @@ def public_key_b64() -> str:
 
 
 def public_key_pem() -> str:
-    return public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def key_id(raw: bytes | None = None) -> str:

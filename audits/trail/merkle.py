@@ -53,8 +53,12 @@ class CompactRange:
     `on_node(level, idx, hash)` is told of each complete subtree as it is formed.
     """
 
-    def __init__(self, size: int = 0, hashes: Iterable[bytes] = (),
-                 on_node: Callable[[int, int, bytes], None] | None = None) -> None:
+    def __init__(
+        self,
+        size: int = 0,
+        hashes: Iterable[bytes] = (),
+        on_node: Callable[[int, int, bytes], None] | None = None,
+    ) -> None:
         self.size = size
         self.stack: list[tuple[int, bytes]] = []
         self.on_node = on_node
@@ -183,8 +187,9 @@ def verify_inclusion(index: int, size: int, leaf: bytes, path: list[bytes], root
     return sn == 0 and r == root
 
 
-def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes,
-                       proof: list[bytes]) -> bool:
+def verify_consistency(
+    first: int, second: int, first_root: bytes, second_root: bytes, proof: list[bytes]
+) -> bool:
     """RFC 9162 section 2.1.4.2."""
     if first == second:
         return not proof and first_root == second_root

@@ -53,14 +53,20 @@ def consistency(first: int, second: int | None = None) -> dict[str, Any]:
     new = _head(second)
     old = _older(first, new)
     with connection.cursor() as cursor:
-        path = ([] if first == new.tree_size else
-                merkle.consistency_proof(first, new.tree_size, subtree_hasher(cursor)))
-    return {"format": FORMAT, "first": old, "second": new.as_dict(),
-            "proof": [h.hex() for h in path]}
+        path = (
+            []
+            if first == new.tree_size
+            else merkle.consistency_proof(first, new.tree_size, subtree_hasher(cursor))
+        )
+    return {
+        "format": FORMAT,
+        "first": old,
+        "second": new.as_dict(),
+        "proof": [h.hex() for h in path],
+    }
 
 
-def event_proof(seq: int, tree_size: int | None = None,
-                since: int | None = None) -> dict[str, Any]:
+def event_proof(seq: int, tree_size: int | None = None, since: int | None = None) -> dict[str, Any]:
     """Inclusion of sequence number `seq` in a signed head (default: the newest)."""
     head = _head(tree_size)
     if not 1 <= seq <= head.tree_size:
@@ -72,8 +78,11 @@ def event_proof(seq: int, tree_size: int | None = None,
             raise ProofError("not sealed")
         kind, leaf = sealed[0], bytes(sealed[1])
         if kind == "event":
-            cursor.execute(f"SELECT {CANONICAL_EVENT} FROM audit_event e"  # noqa: S608
-                           " WHERE e.seq = %s", [seq])
+            cursor.execute(
+                f"SELECT {CANONICAL_EVENT} FROM audit_event e"  # noqa: S608
+                " WHERE e.seq = %s",
+                [seq],
+            )
             row = cursor.fetchone()
             canonical = row[0] if row else None
         else:
@@ -94,7 +103,8 @@ def event_proof(seq: int, tree_size: int | None = None,
         if since is not None:
             proof["consistency"] = {
                 "first": _older(since, head),
-                "proof": [] if since == head.tree_size else [
-                    h.hex() for h in merkle.consistency_proof(since, head.tree_size, hasher)],
+                "proof": []
+                if since == head.tree_size
+                else [h.hex() for h in merkle.consistency_proof(since, head.tree_size, hasher)],
             }
     return proof

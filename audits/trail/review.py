@@ -20,8 +20,22 @@ from audits.models.trail import AuditSeal
 from audits.visibility import reviews_trail, visible
 
 FILTERS = ("actor", "action", "object_type", "object_id", "from", "to")
-CSV_COLUMNS = ("seq", "at", "actor_id", "actor_label", "action", "operation", "object_type",
-               "object_id", "ip", "device_id", "request_id", "before", "after", "hash")
+CSV_COLUMNS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "operation",
+    "object_type",
+    "object_id",
+    "ip",
+    "device_id",
+    "request_id",
+    "before",
+    "after",
+    "hash",
+)
 
 
 def may_review(user: Any) -> bool:
@@ -59,8 +73,11 @@ def events(user: User, filters: dict[str, Any]) -> QuerySet:
     qs = visible(user, AuditEvent)
     actor = filters.get("actor")
     if actor is not None:
-        qs = qs.filter(actor_id=int(actor)) if actor.isdigit() and len(actor) < 19 else \
-            qs.filter(actor_label=actor)
+        qs = (
+            qs.filter(actor_id=int(actor))
+            if actor.isdigit() and len(actor) < 19
+            else qs.filter(actor_label=actor)
+        )
     for name in ("action", "object_type", "object_id"):
         if name in filters:
             qs = qs.filter(**{name: filters[name]})
@@ -82,8 +99,11 @@ def as_item(event: AuditEvent) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "at": event.at,
-        "actor": ({"id": event.actor_id, "label": event.actor_label}
-                  if event.actor_id is not None or event.actor_label else None),
+        "actor": (
+            {"id": event.actor_id, "label": event.actor_label}
+            if event.actor_id is not None or event.actor_label
+            else None
+        ),
         "action": event.action,
         "operation": event.operation,
         "object_type": event.object_type,

@@ -66,11 +66,16 @@ class SignedHead:
 
     def printable(self) -> str:
         """One line for a printed document: sequence number, root, signature."""
-        return _("审计链已封存至第 %(seq)s 号记录；根哈希 %(root)s；Ed25519 签名 %(sig)s"
-                 "（密钥 %(key)s，%(at)s）") % {
-            "seq": self.tree_size, "root": self.root.hex(),
-            "sig": base64.b64encode(self.signature).decode(), "key": self.key_id,
-            "at": time_text(self.signed_at)}
+        return _(
+            "审计链已封存至第 %(seq)s 号记录；根哈希 %(root)s；Ed25519 签名 %(sig)s"
+            "（密钥 %(key)s，%(at)s）"
+        ) % {
+            "seq": self.tree_size,
+            "root": self.root.hex(),
+            "sig": base64.b64encode(self.signature).decode(),
+            "key": self.key_id,
+            "at": time_text(self.signed_at),
+        }
 
 
 def _head(row: tuple | None) -> SignedHead | None:
@@ -86,22 +91,30 @@ _HEAD_COLUMNS = "tree_size, root, signed_at, key_id, signature"
 def current_head() -> SignedHead | None:
     """The newest signed head: the function documents call to print the current seal."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {_HEAD_COLUMNS} FROM audit_head"  # noqa: S608
-                       " ORDER BY tree_size DESC LIMIT 1")
+        cursor.execute(
+            f"SELECT {_HEAD_COLUMNS} FROM audit_head"  # noqa: S608
+            " ORDER BY tree_size DESC LIMIT 1"
+        )
         return _head(cursor.fetchone())
 
 
 def head_at(tree_size: int) -> SignedHead | None:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {_HEAD_COLUMNS} FROM audit_head"  # noqa: S608
-                       " WHERE tree_size = %s", [tree_size])
+        cursor.execute(
+            f"SELECT {_HEAD_COLUMNS} FROM audit_head"  # noqa: S608
+            " WHERE tree_size = %s",
+            [tree_size],
+        )
         return _head(cursor.fetchone())
 
 
 def head_on_or_before(moment: datetime) -> SignedHead | None:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {_HEAD_COLUMNS} FROM audit_head"  # noqa: S608
-                       " WHERE signed_at <= %s ORDER BY tree_size DESC LIMIT 1", [moment])
+        cursor.execute(
+            f"SELECT {_HEAD_COLUMNS} FROM audit_head"  # noqa: S608
+            " WHERE signed_at <= %s ORDER BY tree_size DESC LIMIT 1",
+            [moment],
+        )
         return _head(cursor.fetchone())
 
 
@@ -109,8 +122,9 @@ def subtree_hasher(cursor: Any) -> merkle.Hasher:
     """Hashes of perfect subtrees: stored nodes, else recomputed from the sealed leaves."""
 
     def leaves(first: int, last: int) -> list[bytes]:
-        cursor.execute("SELECT leaf FROM audit_seal WHERE seq BETWEEN %s AND %s ORDER BY seq",
-                       [first, last])
+        cursor.execute(
+            "SELECT leaf FROM audit_seal WHERE seq BETWEEN %s AND %s ORDER BY seq", [first, last]
+        )
         found = [bytes(row[0]) for row in cursor.fetchall()]
         if len(found) != last - first + 1:
             raise LookupError(f"sealed leaves {first}..{last} incomplete")
@@ -124,11 +138,18 @@ def subtree_hasher(cursor: Any) -> merkle.Hasher:
                 "SELECT n.level, n.idx, n.hash FROM audit_node n"
                 " JOIN unnest(%s::smallint[], %s::bigint[]) AS w(level, idx)"
                 " ON n.level = w.level AND n.idx = w.idx",
-                [[p[0] for p in stored], [p[1] for p in stored]])
+                [[p[0] for p in stored], [p[1] for p in stored]],
+            )
             out.update({(level, idx): bytes(h) for level, idx, h in cursor.fetchall()})
         small = [p for p in parts if p not in out]
-        wanted = sorted({(idx << level) + 1 + i for level, idx in small if level < NODE_MIN_LEVEL
-                         for i in range(1 << level)})
+        wanted = sorted(
+            {
+                (idx << level) + 1 + i
+                for level, idx in small
+                if level < NODE_MIN_LEVEL
+                for i in range(1 << level)
+            }
+        )
         by_seq: dict[int, bytes] = {}
         if wanted:
             cursor.execute("SELECT seq, leaf FROM audit_seal WHERE seq = ANY(%s)", [wanted])
@@ -184,8 +205,7 @@ def _hole_is_permanent(cursor: Any, first: int, end: int, t0: datetime, horizon:
     if not cursor.fetchone()[0]:
         return False
     # It may have committed between our snapshot and the check: look again.
-    cursor.execute("SELECT 1 FROM audit_event WHERE seq >= %s AND seq < %s LIMIT 1",
-                   [first, end])
+    cursor.execute("SELECT 1 FROM audit_event WHERE seq >= %s AND seq < %s LIMIT 1", [first, end])
     return cursor.fetchone() is None
 
 
@@ -196,13 +216,17 @@ def _seal_batch(cursor: Any, batch: int) -> SealRun:
         return run
     cursor.execute("SELECT coalesce(max(tree_size), 0) FROM audit_head")
     last = cursor.fetchone()[0]
-    cursor.execute(f"SELECT e.seq, {CANONICAL_EVENT} FROM audit_event e"  # noqa: S608
-                   " WHERE e.seq > %s ORDER BY e.seq LIMIT %s", [last, batch])
+    cursor.execute(
+        f"SELECT e.seq, {CANONICAL_EVENT} FROM audit_event e"  # noqa: S608
+        " WHERE e.seq > %s ORDER BY e.seq LIMIT %s",
+        [last, batch],
+    )
     rows = cursor.fetchall()
     if not rows:
         return run
-    cursor.execute("SELECT clock_timestamp(),"
-                   " pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+    cursor.execute(
+        "SELECT clock_timestamp(), pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+    )
     t0, horizon = cursor.fetchone()
     leaves: list[tuple[int, str, bytes]] = []
     expected = last + 1
@@ -247,9 +271,11 @@ def _seal_batch(cursor: Any, batch: int) -> SealRun:
     root = tree.root()
     signed_at = datetime.now(UTC)
     signature = keys.sign(head_message(tree.size, root, signed_at))
-    cursor.execute("INSERT INTO audit_head (tree_size, root, signed_at, key_id, signature)"
-                   " VALUES (%s, %s, %s, %s, %s)",
-                   [tree.size, root, signed_at, keys.key_id(), signature])
+    cursor.execute(
+        "INSERT INTO audit_head (tree_size, root, signed_at, key_id, signature)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        [tree.size, root, signed_at, keys.key_id(), signature],
+    )
     run.head = SignedHead(tree.size, root, signed_at, keys.key_id(), signature)
     return run
 

@@ -126,16 +126,21 @@ DROP TRIGGER audit_capture_truncate ON "{table}";
 
 # The capture function again, ignoring `sync_xid`: it is bookkeeping for the mobile sync,
 # rewritten on every UPDATE, and would otherwise turn no-op updates into events.
-CAPTURE_IGNORING_SYNC = CREATE_TRAIL[CREATE_TRAIL.index("CREATE FUNCTION audit_capture()"):
-                                     CREATE_TRAIL.index("CREATE FUNCTION audit_capture_truncate")]
+CAPTURE_IGNORING_SYNC = CREATE_TRAIL[
+    CREATE_TRAIL.index("CREATE FUNCTION audit_capture()") : CREATE_TRAIL.index(
+        "CREATE FUNCTION audit_capture_truncate"
+    )
+]
 CAPTURE_IGNORING_SYNC = (
     CAPTURE_IGNORING_SYNC.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
     .replace("to_jsonb(NEW);", "to_jsonb(NEW) - 'sync_xid';")
     .replace("to_jsonb(OLD);", "to_jsonb(OLD) - 'sync_xid';")
 )
-CAPTURE_ORIGINAL = CREATE_TRAIL[CREATE_TRAIL.index("CREATE FUNCTION audit_capture()"):
-                                CREATE_TRAIL.index("CREATE FUNCTION audit_capture_truncate")
-                                ].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
+CAPTURE_ORIGINAL = CREATE_TRAIL[
+    CREATE_TRAIL.index("CREATE FUNCTION audit_capture()") : CREATE_TRAIL.index(
+        "CREATE FUNCTION audit_capture_truncate"
+    )
+].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION")
 
 CREATE_SYNC_STAMP = r"""
 CREATE FUNCTION sync_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -148,19 +153,27 @@ DROP_SYNC_STAMP = "DROP FUNCTION sync_stamp();"
 
 
 def stamp(table: str) -> str:
-    return (f'CREATE TRIGGER sync_stamp BEFORE INSERT OR UPDATE ON "{table}"'
-            " FOR EACH ROW EXECUTE FUNCTION sync_stamp();")
+    return (
+        f'CREATE TRIGGER sync_stamp BEFORE INSERT OR UPDATE ON "{table}"'
+        " FOR EACH ROW EXECUTE FUNCTION sync_stamp();"
+    )
 
 
 def unstamp(table: str) -> str:
     return f'DROP TRIGGER sync_stamp ON "{table}";'
 
+
 # Tables that are bookkeeping, not state of the domain: replay caches of POST answers and
 # the sync feed's markers. Everything else is audited (a test holds every table to this).
-UNAUDITED_TABLES = frozenset({
-    "audits_idempotencyrecord", "audits_syncremoval", "audits_syncreset",
-    "audits_outboxmessage", "audits_photoupload",  # relay queue, resumable-upload offsets
-})
+UNAUDITED_TABLES = frozenset(
+    {
+        "audits_idempotencyrecord",
+        "audits_syncremoval",
+        "audits_syncreset",
+        "audits_outboxmessage",
+        "audits_photoupload",  # relay queue, resumable-upload offsets
+    }
+)
 
 
 # --- Sealing (docs/AUDIT.md) ------------------------------------------------------------

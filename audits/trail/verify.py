@@ -113,15 +113,25 @@ def verify(*, objects: bool = True) -> Report:
 def _walk(raw: Any, size: int, report: Report) -> None:
     key = keys.hmac_key()
     own_key_id = keys.key_id()
-    events = _stream(raw, "audit_verify_events",
-                     f"SELECT e.seq, {CANONICAL_EVENT} FROM audit_event e"  # noqa: S608
-                     " WHERE e.seq <= %s ORDER BY e.seq", [size])
-    seals = _stream(raw, "audit_verify_seals",
-                    "SELECT seq, kind, leaf, mac FROM audit_seal WHERE seq <= %s ORDER BY seq",
-                    [size])
-    heads = _stream(raw, "audit_verify_heads",
-                    "SELECT tree_size, root, signed_at, key_id, signature FROM audit_head"
-                    " ORDER BY tree_size", [])
+    events = _stream(
+        raw,
+        "audit_verify_events",
+        f"SELECT e.seq, {CANONICAL_EVENT} FROM audit_event e"  # noqa: S608
+        " WHERE e.seq <= %s ORDER BY e.seq",
+        [size],
+    )
+    seals = _stream(
+        raw,
+        "audit_verify_seals",
+        "SELECT seq, kind, leaf, mac FROM audit_seal WHERE seq <= %s ORDER BY seq",
+        [size],
+    )
+    heads = _stream(
+        raw,
+        "audit_verify_heads",
+        "SELECT tree_size, root, signed_at, key_id, signature FROM audit_head ORDER BY tree_size",
+        [],
+    )
     event = next(events, None)
     seal = next(seals, None)
     head = next(heads, None)
@@ -178,7 +188,8 @@ def _check_head(row: tuple, root: bytes, own_key_id: str, report: Report) -> Non
     if signed.root != root:
         report.bad(seq, "bad_head", f"head {tree_size}: root differs from the recomputed tree")
     if key_id != own_key_id or not keys.signature_ok(
-            head_message(tree_size, signed.root, signed_at), signed.signature):
+        head_message(tree_size, signed.root, signed_at), signed.signature
+    ):
         report.bad(seq, "bad_signature", f"head {tree_size}: signature invalid")
 
 
@@ -187,7 +198,8 @@ def audited_tables(cursor: Any) -> list[tuple[str, str, str]]:
     cursor.execute(
         "SELECT c.relname, t.tgargs FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
         " JOIN pg_namespace n ON n.oid = c.relnamespace"
-        " WHERE t.tgname = 'audit_capture' AND n.nspname = current_schema() ORDER BY 1")
+        " WHERE t.tgname = 'audit_capture' AND n.nspname = current_schema() ORDER BY 1"
+    )
     out = []
     for table, args in cursor.fetchall():
         parts = bytes(args).split(b"\x00")
@@ -235,5 +247,8 @@ def _check_objects(cursor: Any, report: Report) -> None:
         cursor.execute(_OBJECTS.format(table=quote(table), pk=quote(pk)), {"type": object_type})
         bad = cursor.fetchone()[0]
         if bad is not None:
-            report.bad(bad, "object", f"{object_type}: the current row no longer matches the"
-                                      " values its events recorded")
+            report.bad(
+                bad,
+                "object",
+                f"{object_type}: the current row no longer matches the values its events recorded",
+            )

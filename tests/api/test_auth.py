@@ -7,12 +7,18 @@ from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-TOKEN, REFRESH, LOGOUT, ME = "/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout", "/api/v1/me"
+TOKEN, REFRESH, LOGOUT, ME = (
+    "/api/v1/auth/token",
+    "/api/v1/auth/refresh",
+    "/api/v1/auth/logout",
+    "/api/v1/me",
+)
 
 
 def login(api, username, password=PASSWORD, device="phone-1"):
-    return api.post(TOKEN, {"username": username, "password": password, "device_id": device},
-                    format="json")
+    return api.post(
+        TOKEN, {"username": username, "password": password, "device_id": device}, format="json"
+    )
 
 
 def test_login_gives_tokens_that_open_me(api):
@@ -80,12 +86,15 @@ def test_inactive_user_cannot_use_existing_tokens(api):
     assert api.get(ME).status_code == 401
 
 
-@pytest.mark.parametrize("body", [
-    {"username": "x", "password": "y"},
-    {"username": ["x"], "password": "y", "device_id": "d"},
-    {"username": {"a": 1}, "password": "y", "device_id": "d"},
-    {"username": "x", "password": None, "device_id": "d"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "x", "password": "y"},
+        {"username": ["x"], "password": "y", "device_id": "d"},
+        {"username": {"a": 1}, "password": "y", "device_id": "d"},
+        {"username": "x", "password": None, "device_id": "d"},
+    ],
+)
 def test_malformed_login_bodies_get_400_with_field_errors(api, body):
     answer = api.post(TOKEN, body, format="json")
     assert answer.status_code == 400

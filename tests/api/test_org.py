@@ -77,8 +77,12 @@ def test_me_lists_roles_unit_and_teams(units):
     team = TeamFactory(lead=lead, name="第一暗访组")
     me = bearer(lead).get("/api/v1/me").json()
     assert me["roles"] == ["team_lead"]
-    assert me["unit"] == {"id": str(units["city"].pk), "code": units["city"].code,
-                          "name": "测试市", "level": "city"}
+    assert me["unit"] == {
+        "id": str(units["city"].pk),
+        "code": units["city"].code,
+        "name": "测试市",
+        "level": "city",
+    }
     assert me["teams"] == [{"id": str(team.pk), "name": "第一暗访组", "lead": lead.pk}]
 
 
@@ -93,9 +97,15 @@ def test_officials_follow_jurisdiction_and_show_positions(units):
     assert seen == {"张书记", "李书记"}
     assert bearer(county_planner).get(f"/api/v1/officials/{in_b.official_id}").status_code == 404
     detail = bearer(city_planner).get(f"/api/v1/officials/{in_a.official_id}").json()
-    assert detail["positions"] == [{"id": str(in_a.pk), "unit": str(units["village_a"].pk),
-                                    "title": "party_secretary", "start": "2012-01-01",
-                                    "end": None}]
+    assert detail["positions"] == [
+        {
+            "id": str(in_a.pk),
+            "unit": str(units["village_a"].pk),
+            "title": "party_secretary",
+            "start": "2012-01-01",
+            "end": None,
+        }
+    ]
     by_unit = bearer(city_planner).get(f"/api/v1/officials?unit={units['village_b'].pk}")
     assert [o["name"] for o in by_unit.json()["results"]] == ["李书记"]
 
@@ -128,18 +138,31 @@ def test_users_list_is_for_planners_within_jurisdiction(units):
 
 
 def test_who_held_a_position_on_a_day_is_one_query(units, django_assert_num_queries):
-    early = PositionFactory(unit=units["town_a"], title=Title.PARTY_SECRETARY,
-                            start=date(2010, 1, 1), end=date(2014, 6, 30),
-                            official=OfficialFactory(name="前任"))
-    PositionFactory(unit=units["town_a"], title=Title.PARTY_SECRETARY, start=date(2014, 7, 1),
-                    official=OfficialFactory(name="现任"))
+    early = PositionFactory(
+        unit=units["town_a"],
+        title=Title.PARTY_SECRETARY,
+        start=date(2010, 1, 1),
+        end=date(2014, 6, 30),
+        official=OfficialFactory(name="前任"),
+    )
+    PositionFactory(
+        unit=units["town_a"],
+        title=Title.PARTY_SECRETARY,
+        start=date(2014, 7, 1),
+        official=OfficialFactory(name="现任"),
+    )
     with django_assert_num_queries(1):
-        names = [p.official.name for p in holders(unit=units["town_a"],
-                                                   title=Title.PARTY_SECRETARY,
-                                                   on=date(2014, 6, 30))]
+        names = [
+            p.official.name
+            for p in holders(
+                unit=units["town_a"], title=Title.PARTY_SECRETARY, on=date(2014, 6, 30)
+            )
+        ]
     assert names == ["前任"]
-    assert [p.official.name for p in holders(unit=units["town_a"], title=Title.PARTY_SECRETARY,
-                                            on=date(2015, 1, 1))] == ["现任"]
+    assert [
+        p.official.name
+        for p in holders(unit=units["town_a"], title=Title.PARTY_SECRETARY, on=date(2015, 1, 1))
+    ] == ["现任"]
     assert early.end == date(2014, 6, 30)
 
 
@@ -149,7 +172,11 @@ def test_queries_per_list_do_not_grow_with_rows(units, size, django_assert_max_n
         PositionFactory(unit=units["village_a"], official__name=f"干部{n}")
         UnitFactory(level="village", parent=units["town_a"])
     client = bearer(UserFactory(unit=units["city"], roles=[Role.PLANNER]))
-    for url in ["/api/v1/units?level=village&page_size=100", "/api/v1/officials?page_size=100",
-                "/api/v1/users?page_size=100", "/api/v1/me"]:
+    for url in [
+        "/api/v1/units?level=village&page_size=100",
+        "/api/v1/officials?page_size=100",
+        "/api/v1/users?page_size=100",
+        "/api/v1/me",
+    ]:
         with django_assert_max_num_queries(5):  # savepoint, session, rows, prefetch, release
             assert client.get(url).status_code == 200

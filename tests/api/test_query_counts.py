@@ -18,16 +18,23 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-URLS = ["/api/v1/visits?page_size=200", "/api/v1/findings?page_size=200",
-        "/api/v1/campaigns", "/api/v1/teams", "/api/v1/checklists", "/api/v1/sync",
-        "/api/v1/stats", "/api/v1/officials", "/api/v1/units?level=village"]
+URLS = [
+    "/api/v1/visits?page_size=200",
+    "/api/v1/findings?page_size=200",
+    "/api/v1/campaigns",
+    "/api/v1/teams",
+    "/api/v1/checklists",
+    "/api/v1/sync",
+    "/api/v1/stats",
+    "/api/v1/officials",
+    "/api/v1/units?level=village",
+]
 
 
 def add_rows(units, campaign, team, count: int) -> None:
     for _ in range(count):
         village = UnitFactory(level="village", parent=units["town_a"])
-        visit = VisitFactory(campaign=campaign, team=team, target=village,
-                             status="in_progress")
+        visit = VisitFactory(campaign=campaign, team=team, target=village, status="in_progress")
         FindingFactory(visit=visit, status="submitted")
 
 
@@ -68,8 +75,9 @@ def test_officials_and_photos_of_a_finding_read_the_same_in_list_detail_and_sync
 
     units = tree()
     lead = UserFactory(unit=units["city"], roles=[Role.TEAM_LEAD])
-    visit = VisitFactory(team=TeamFactory(lead=lead), target=units["village_a"],
-                         status="in_progress")
+    visit = VisitFactory(
+        team=TeamFactory(lead=lead), target=units["village_a"], status="in_progress"
+    )
     finding = FindingFactory(visit=visit)
     officials = [OfficialFactory() for _ in range(3)]
     finding.responsible_officials.set(officials)
@@ -77,8 +85,14 @@ def test_officials_and_photos_of_a_finding_read_the_same_in_list_detail_and_sync
     photos = []
     for age in (1, 3, 2):  # created out of id order: upload order must win
         photo = Photo.objects.create(
-            finding=finding, visit=visit, uploaded_by=lead, sha256=f"{age:064x}", size=1,
-            content_type="image/jpeg", original=f"originals/{age}")
+            finding=finding,
+            visit=visit,
+            uploaded_by=lead,
+            sha256=f"{age:064x}",
+            size=1,
+            content_type="image/jpeg",
+            original=f"originals/{age}",
+        )
         Photo.objects.filter(pk=photo.pk).update(created_at=now - timedelta(minutes=age))
         photos.append((now - timedelta(minutes=age), str(photo.pk)))
     expected_photos = [pk for _, pk in sorted(photos)]

@@ -24,9 +24,16 @@ def test_openapi_describes_the_foundation_endpoints(client):
     assert answer.status_code == 200
     schema = yaml.safe_load(answer.content)
     assert schema["openapi"].startswith("3.")
-    for path in ["/api/v1/auth/token", "/api/v1/auth/refresh", "/api/v1/auth/logout",
-                 "/api/v1/me", "/api/v1/units", "/api/v1/units/{id}", "/api/v1/officials",
-                 "/api/v1/users"]:
+    for path in [
+        "/api/v1/auth/token",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/units",
+        "/api/v1/units/{id}",
+        "/api/v1/officials",
+        "/api/v1/users",
+    ]:
         assert path in schema["paths"], path
     params = {p["name"] for p in schema["paths"]["/api/v1/units"]["get"]["parameters"]}
     assert {"parent", "level", "q", "cursor"} <= params

@@ -60,13 +60,22 @@ def world(transactional_db):
     lead_b = UserFactory(unit=units["city"], roles=[Role.TEAM_LEAD])
     team_a, team_b = TeamFactory(lead=lead_a), TeamFactory(lead=lead_b)
     campaign = CampaignFactory(unit=units["city"])
-    visit = VisitFactory(campaign=campaign, team=team_a, target=units["village_a"],
-                         status="in_progress")
+    visit = VisitFactory(
+        campaign=campaign, team=team_a, target=units["village_a"], status="in_progress"
+    )
     finding = FindingFactory(visit=visit)
     other = VisitFactory(campaign=campaign, team=team_b, target=units["village_b"])
-    return {"units": units, "lead_a": lead_a, "lead_b": lead_b, "team_a": team_a,
-            "team_b": team_b, "campaign": campaign, "visit": visit, "finding": finding,
-            "other": other}
+    return {
+        "units": units,
+        "lead_a": lead_a,
+        "lead_b": lead_b,
+        "team_a": team_a,
+        "team_b": team_b,
+        "campaign": campaign,
+        "visit": visit,
+        "finding": finding,
+        "other": other,
+    }
 
 
 def test_full_sync_holds_what_the_inspector_may_see(world):
@@ -108,8 +117,9 @@ def test_reassigned_visit_is_removed_for_the_old_team_and_arrives_for_the_new(wo
     old_cursor, pages = follow(old, old_cursor)
     old_state = apply(old_state, pages)
     visit.refresh_from_db()
-    visit_update(actor=planner, visit_id=visit.pk, if_match=f'"{visit.version}"',
-                 team=world["team_b"])
+    visit_update(
+        actor=planner, visit_id=visit.pk, if_match=f'"{visit.version}"', team=world["team_b"]
+    )
     old_cursor, pages = follow(old, old_cursor)
     removed = {(r["type"], r["id"]) for r in pages[-1]["removed"]}
     assert removed == {("visit", str(visit.pk)), ("finding", str(world["finding"].pk))}
@@ -186,8 +196,9 @@ def test_a_change_committed_after_the_cursor_was_taken_is_not_missed():
     finding = FindingFactory(visit=visit)
     client = bearer(lead)
     cursor, _ = follow(client)
-    dsn = database_url_for(connection.settings_dict["NAME"]).replace("postgres://",
-                                                                     "postgresql://", 1)
+    dsn = database_url_for(connection.settings_dict["NAME"]).replace(
+        "postgres://", "postgresql://", 1
+    )
     with psycopg.connect(dsn) as slow:
         slow.execute("UPDATE audits_finding SET title = '慢事务' WHERE id = %s", (finding.pk,))
         cursor, pages = follow(client, cursor)  # taken while the update is uncommitted

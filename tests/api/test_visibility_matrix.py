@@ -45,32 +45,61 @@ USERS = {
 }
 SEES_VISIT = {"planner_city", "leader_city", "lead_a", "inspector_a", "auditor"}
 # After publication the target's chain sees the published finding (not the visit).
-SEES_PUBLISHED = SEES_VISIT | {"planner_county", "leader_county", "planner_town",
-                               "official_village"}
+SEES_PUBLISHED = SEES_VISIT | {
+    "planner_county",
+    "leader_county",
+    "planner_town",
+    "official_village",
+}
 
 
 def build(published: bool):
     units = tree()
-    users = {name: UserFactory(username=name, roles=roles, unit=units[home])
-             for name, (roles, home) in USERS.items()}
+    users = {
+        name: UserFactory(username=name, roles=roles, unit=units[home])
+        for name, (roles, home) in USERS.items()
+    }
     team_a = TeamFactory(lead=users["lead_a"], members=[users["inspector_a"]])
-    TeamFactory(lead=UserFactory(roles=[Role.TEAM_LEAD], unit=units["city"]),
-                members=[users["inspector_b"]])
-    campaign = CampaignFactory(unit=units["city"], mode="unannounced",
-                               starts_on=date.today() - timedelta(days=30),
-                               ends_on=date.today() - timedelta(days=1))
-    visit = VisitFactory(campaign=campaign, team=team_a, target=units["village_a"],
-                         status="closed" if published else "in_progress",
-                         closed_at=timezone.now() if published else None)
+    TeamFactory(
+        lead=UserFactory(roles=[Role.TEAM_LEAD], unit=units["city"]), members=[users["inspector_b"]]
+    )
+    campaign = CampaignFactory(
+        unit=units["city"],
+        mode="unannounced",
+        starts_on=date.today() - timedelta(days=30),
+        ends_on=date.today() - timedelta(days=1),
+    )
+    visit = VisitFactory(
+        campaign=campaign,
+        team=team_a,
+        target=units["village_a"],
+        status="closed" if published else "in_progress",
+        closed_at=timezone.now() if published else None,
+    )
     seed = "a-seed-for-the-matrix"
-    Draw.objects.create(campaign=campaign, seed=seed, commitment=commitment(seed),
-                        frame_unit=units["county_a"], level="village", size=1,
-                        targets=[visit.target_id], frame=[visit.target.code],
-                        drawn_by=users["planner_city"])
-    finding = FindingFactory(visit=visit, status="published" if published else "submitted",
-                             rectify_by=date.today() + timedelta(days=30) if published else None)
-    return {"units": units, "users": users, "campaign": campaign, "visit": visit,
-            "finding": finding}
+    Draw.objects.create(
+        campaign=campaign,
+        seed=seed,
+        commitment=commitment(seed),
+        frame_unit=units["county_a"],
+        level="village",
+        size=1,
+        targets=[visit.target_id],
+        frame=[visit.target.code],
+        drawn_by=users["planner_city"],
+    )
+    finding = FindingFactory(
+        visit=visit,
+        status="published" if published else "submitted",
+        rectify_by=date.today() + timedelta(days=30) if published else None,
+    )
+    return {
+        "units": units,
+        "users": users,
+        "campaign": campaign,
+        "visit": visit,
+        "finding": finding,
+    }
 
 
 def reads(w):
@@ -79,8 +108,9 @@ def reads(w):
     county, village = w["units"]["county_a"].pk, w["units"]["village_a"].pk
 
     def listed(ident):
-        return lambda a: a.status_code == 200 and str(ident) in {
-            r["id"] for r in a.json()["results"]}
+        return lambda a: (
+            a.status_code == 200 and str(ident) in {r["id"] for r in a.json()["results"]}
+        )
 
     def found(a):
         return a.status_code == 200
@@ -90,35 +120,53 @@ def reads(w):
 
     def synced(a):
         changes = a.json()["changes"]
-        return any(str(x["id"]) in {str(v), str(f)} for x in changes["visits"] +
-                   changes["findings"])
+        return any(
+            str(x["id"]) in {str(v), str(f)} for x in changes["visits"] + changes["findings"]
+        )
 
     return {
         "campaign detail": ("get", f"/api/v1/campaigns/{c}", found, "visit"),
         "campaign list": ("get", "/api/v1/campaigns", listed(c), "visit"),
-        "campaign list by mode": ("get", "/api/v1/campaigns?mode=unannounced", listed(c),
-                                  "visit"),
+        "campaign list by mode": ("get", "/api/v1/campaigns?mode=unannounced", listed(c), "visit"),
         "campaign draw": ("get", f"/api/v1/campaigns/{c}/draw", found, "visit"),
         "visit detail": ("get", f"/api/v1/visits/{v}", found, "visit"),
         "visit list": ("get", "/api/v1/visits", listed(v), "visit"),
         "visit list by campaign": ("get", f"/api/v1/visits?campaign={c}", listed(v), "visit"),
-        "visit list by status": ("get", f"/api/v1/visits?status={w['visit'].status}",
-                                 listed(v), "visit"),
-        "visit check-in": ("post", f"/api/v1/visits/{v}/check-in",
-                           lambda a: a.status_code != 404, "visit"),
-        "visit close": ("post", f"/api/v1/visits/{v}/close", lambda a: a.status_code != 404,
-                        "visit"),
+        "visit list by status": (
+            "get",
+            f"/api/v1/visits?status={w['visit'].status}",
+            listed(v),
+            "visit",
+        ),
+        "visit check-in": (
+            "post",
+            f"/api/v1/visits/{v}/check-in",
+            lambda a: a.status_code != 404,
+            "visit",
+        ),
+        "visit close": (
+            "post",
+            f"/api/v1/visits/{v}/close",
+            lambda a: a.status_code != 404,
+            "visit",
+        ),
         "finding detail": ("get", f"/api/v1/findings/{f}", found, "finding"),
         "finding list": ("get", "/api/v1/findings", listed(f), "finding"),
-        "finding list by campaign": ("get", f"/api/v1/findings?campaign={c}", listed(f),
-                                     "finding"),
-        "finding list by unit": ("get", f"/api/v1/findings?unit={county}", listed(f),
-                                 "finding"),
+        "finding list by campaign": ("get", f"/api/v1/findings?campaign={c}", listed(f), "finding"),
+        "finding list by unit": ("get", f"/api/v1/findings?unit={county}", listed(f), "finding"),
         "finding list by visit": ("get", f"/api/v1/findings?visit={v}", listed(f), "finding"),
-        "finding list by severity": ("get", "/api/v1/findings?severity=major", listed(f),
-                                     "finding"),
-        "finding confirm": ("post", f"/api/v1/findings/{f}/confirm",
-                            lambda a: a.status_code != 404, "finding"),
+        "finding list by severity": (
+            "get",
+            "/api/v1/findings?severity=major",
+            listed(f),
+            "finding",
+        ),
+        "finding confirm": (
+            "post",
+            f"/api/v1/findings/{f}/confirm",
+            lambda a: a.status_code != 404,
+            "finding",
+        ),
         "stats for the county": ("get", f"/api/v1/stats?unit={county}", counted, "finding"),
         "stats for the village": ("get", f"/api/v1/stats?unit={village}", counted, "finding"),
         "sync": ("get", "/api/v1/sync", synced, "finding"),
@@ -134,10 +182,16 @@ def test_matrix(who, published):
     wrong = []
     for name, (method, url, showed, thing) in reads(w).items():
         may = who in SEES_VISIT if thing == "visit" else who in allowed
-        body = {"lat": 34.0, "lon": 117.0, "at": timezone.now().isoformat()} \
-            if method == "post" else None
-        answer = getattr(client, method)(url, body, format="json") if body else \
-            getattr(client, method)(url)
+        body = (
+            {"lat": 34.0, "lon": 117.0, "at": timezone.now().isoformat()}
+            if method == "post"
+            else None
+        )
+        answer = (
+            getattr(client, method)(url, body, format="json")
+            if body
+            else getattr(client, method)(url)
+        )
         if answer.status_code >= 500:
             wrong.append(f"{name}: {answer.status_code}")
         elif showed(answer) != may and not (may and method == "post"):

@@ -36,27 +36,49 @@ def world():
     target.save()
     visit = VisitFactory(campaign=campaign, team=team, target=target)
     official = UserFactory(username="official_a", unit=target, roles=[Role.UNIT_OFFICIAL])
-    county_planner = UserFactory(username="planner_county", unit=units["county_a"],
-                                 roles=[Role.PLANNER])
-    return {"units": units, "planner": planner, "lead": lead, "inspector": inspector,
-            "team": team, "campaign": campaign, "item": item, "visit": visit,
-            "official": official, "county_planner": county_planner}
+    county_planner = UserFactory(
+        username="planner_county", unit=units["county_a"], roles=[Role.PLANNER]
+    )
+    return {
+        "units": units,
+        "planner": planner,
+        "lead": lead,
+        "inspector": inspector,
+        "team": team,
+        "campaign": campaign,
+        "item": item,
+        "visit": visit,
+        "official": official,
+        "county_planner": county_planner,
+    }
 
 
 def finding_body(w, **extra):
-    body = {"id": str(uuid.uuid4()), "visit": str(w["visit"].pk),
-            "checklist_item": str(w["item"].pk), "severity": "serious",
-            "title": "村级活动场所面积不足", "description": "实测120平方米，低于200平方米标准",
-            "measured_value": 120, "observed_at": timezone.now().isoformat()}
+    body = {
+        "id": str(uuid.uuid4()),
+        "visit": str(w["visit"].pk),
+        "checklist_item": str(w["item"].pk),
+        "severity": "serious",
+        "title": "村级活动场所面积不足",
+        "description": "实测120平方米，低于200平方米标准",
+        "measured_value": 120,
+        "observed_at": timezone.now().isoformat(),
+    }
     body.update(extra)
     return body
 
 
 def test_campaign_create_with_client_id_is_repeatable(world):
     planner = bearer(world["planner"])
-    body = {"id": str(uuid.uuid4()), "title": "2015年度基层党建重点工作暗访", "mode": "unannounced",
-            "unit": str(world["units"]["city"].pk), "starts_on": "2026-12-01",
-            "ends_on": "2026-12-31", "checklist": str(world["campaign"].checklist_id)}
+    body = {
+        "id": str(uuid.uuid4()),
+        "title": "2015年度基层党建重点工作暗访",
+        "mode": "unannounced",
+        "unit": str(world["units"]["city"].pk),
+        "starts_on": "2026-12-01",
+        "ends_on": "2026-12-31",
+        "checklist": str(world["campaign"].checklist_id),
+    }
     first = planner.post("/api/v1/campaigns", body, format="json")
     assert first.status_code == 201, first.content
     assert first["ETag"] == '"1"'
@@ -66,34 +88,53 @@ def test_campaign_create_with_client_id_is_repeatable(world):
     other = planner.post("/api/v1/campaigns", {**body, "title": "别的"}, format="json")
     assert other.status_code == 409
     assert other.json()["code"] == "id_conflict"
-    wrong = planner.post("/api/v1/campaigns", {**body, "id": str(uuid.uuid4()),
-                                               "ends_on": "2026-11-01"}, format="json")
+    wrong = planner.post(
+        "/api/v1/campaigns",
+        {**body, "id": str(uuid.uuid4()), "ends_on": "2026-11-01"},
+        format="json",
+    )
     assert wrong.status_code == 400
     assert "ends_on" in wrong.json()["errors"]
 
 
 def test_county_planner_cannot_own_a_city_campaign(world):
     county = bearer(world["county_planner"])
-    answer = county.post("/api/v1/campaigns", {
-        "title": "越权", "mode": "announced", "unit": str(world["units"]["city"].pk),
-        "starts_on": "2026-12-01", "ends_on": "2026-12-31",
-        "checklist": str(world["campaign"].checklist_id)}, format="json")
+    answer = county.post(
+        "/api/v1/campaigns",
+        {
+            "title": "越权",
+            "mode": "announced",
+            "unit": str(world["units"]["city"].pk),
+            "starts_on": "2026-12-01",
+            "ends_on": "2026-12-31",
+            "checklist": str(world["campaign"].checklist_id),
+        },
+        format="json",
+    )
     assert answer.status_code == 403
 
 
 def test_team_create(world):
     planner = bearer(world["planner"])
-    answer = planner.post("/api/v1/teams", {"name": "第三暗访组", "lead": world["lead"].pk,
-                                            "members": [world["inspector"].pk]}, format="json")
+    answer = planner.post(
+        "/api/v1/teams",
+        {"name": "第三暗访组", "lead": world["lead"].pk, "members": [world["inspector"].pk]},
+        format="json",
+    )
     assert answer.status_code == 201, answer.content
     assert answer.json()["members"] == sorted([world["lead"].pk, world["inspector"].pk])
-    bad = planner.post("/api/v1/teams", {"name": "x", "lead": world["official"].pk,
-                                         "members": []}, format="json")
+    bad = planner.post(
+        "/api/v1/teams", {"name": "x", "lead": world["official"].pk, "members": []}, format="json"
+    )
     assert bad.status_code == 400
     assert "lead" in bad.json()["errors"]
     inspector = bearer(world["inspector"])
-    assert inspector.post("/api/v1/teams", {"name": "x", "lead": world["lead"].pk},
-                          format="json").status_code == 403
+    assert (
+        inspector.post(
+            "/api/v1/teams", {"name": "x", "lead": world["lead"].pk}, format="json"
+        ).status_code
+        == 403
+    )
 
 
 def test_check_in_far_from_target_is_accepted_and_flagged(world):
@@ -104,8 +145,9 @@ def test_check_in_far_from_target_is_accepted_and_flagged(world):
     assert bad.status_code == 400
     assert "lat" in bad.json()["errors"]
     assert Visit.objects.get(pk=world["visit"].pk).status == "planned"
-    answer = inspector.post(url, {"lat": 34.30, "lon": 116.94, "accuracy_m": 8, "at": at},
-                            format="json")
+    answer = inspector.post(
+        url, {"lat": 34.30, "lon": 116.94, "accuracy_m": 8, "at": at}, format="json"
+    )
     assert answer.status_code == 200, answer.content
     visit = answer.json()
     assert visit["status"] == "in_progress"
@@ -127,23 +169,31 @@ def test_the_whole_lifecycle_and_the_secrecy_around_it(world):
     assert county.get("/api/v1/visits").json()["results"] == []
     assert county.get("/api/v1/campaigns").json()["results"] == []
 
-    inspector.post(f"{visit_url}/check-in", {"lat": 34.19, "lon": 116.94,
-                                             "at": timezone.now().isoformat()}, format="json")
+    inspector.post(
+        f"{visit_url}/check-in",
+        {"lat": 34.19, "lon": 116.94, "at": timezone.now().isoformat()},
+        format="json",
+    )
     body = finding_body(w)
     created = inspector.post("/api/v1/findings", body, format="json")
     assert created.status_code == 201, created.content
     finding_url = f"/api/v1/findings/{body['id']}"
     assert inspector.post("/api/v1/findings", body, format="json").status_code == 200
-    assert inspector.post("/api/v1/findings", {**body, "title": "改了"},
-                          format="json").status_code == 409
+    assert (
+        inspector.post("/api/v1/findings", {**body, "title": "改了"}, format="json").status_code
+        == 409
+    )
     assert Finding.objects.count() == 1
 
     # Draft edits need the version the client saw.
     assert inspector.patch(finding_url, {"severity": "major"}, format="json").status_code == 428
-    assert inspector.patch(finding_url, {"severity": "major"}, format="json",
-                           HTTP_IF_MATCH='"7"').status_code == 412
-    edited = inspector.patch(finding_url, {"severity": "major"}, format="json",
-                             HTTP_IF_MATCH='"1"')
+    assert (
+        inspector.patch(
+            finding_url, {"severity": "major"}, format="json", HTTP_IF_MATCH='"7"'
+        ).status_code
+        == 412
+    )
+    edited = inspector.patch(finding_url, {"severity": "major"}, format="json", HTTP_IF_MATCH='"1"')
     assert edited.status_code == 200
     assert edited["ETag"] == '"2"'
     assert edited.json()["severity"] == "major"
@@ -151,19 +201,21 @@ def test_the_whole_lifecycle_and_the_secrecy_around_it(world):
     # Only the lead submits; planners review, close and publish.
     assert inspector.post(f"{visit_url}/submit").status_code == 403
     assert lead.post(f"{visit_url}/submit").json()["status"] == "submitted"
-    assert inspector.post("/api/v1/findings", finding_body(w),
-                          format="json").status_code == 409
+    assert inspector.post("/api/v1/findings", finding_body(w), format="json").status_code == 409
     assert planner.post(f"{visit_url}/close").status_code == 409  # finding not reviewed
     assert planner.post(f"{finding_url}/confirm").json()["status"] == "confirmed"
-    assert planner.post(f"{finding_url}/publish", {"rectify_by": "2030-01-31"},
-                        format="json").status_code == 409  # visit still open
+    assert (
+        planner.post(
+            f"{finding_url}/publish", {"rectify_by": "2030-01-31"}, format="json"
+        ).status_code
+        == 409
+    )  # visit still open
     assert planner.post(f"{visit_url}/close").json()["status"] == "closed"
     past = planner.post(f"{finding_url}/publish", {"rectify_by": "2020-01-01"}, format="json")
     assert past.status_code == 400
     assert "rectify_by" in past.json()["errors"]
     assert official.get(finding_url).status_code == 404
-    published = planner.post(f"{finding_url}/publish", {"rectify_by": "2030-01-31"},
-                             format="json")
+    published = planner.post(f"{finding_url}/publish", {"rectify_by": "2030-01-31"}, format="json")
     assert published.json()["status"] == "published"
     assert Notification.objects.filter(recipient=w["official"]).count() == 1
 
@@ -172,21 +224,32 @@ def test_the_whole_lifecycle_and_the_secrecy_around_it(world):
     assert county.get(finding_url).status_code == 200
     assert county.get(visit_url).status_code == 404
 
-    answer = official.post(f"{finding_url}/rectification",
-                           {"report": "已扩建至220平方米", "photos": []}, format="json")
+    answer = official.post(
+        f"{finding_url}/rectification", {"report": "已扩建至220平方米", "photos": []}, format="json"
+    )
     assert answer.json()["status"] == "rectification_submitted"
-    returned = planner.post(f"{finding_url}/verify",
-                            {"accepted": False, "comment": "未见实物", "rectify_by": "2030-03-01"},
-                            format="json")
+    returned = planner.post(
+        f"{finding_url}/verify",
+        {"accepted": False, "comment": "未见实物", "rectify_by": "2030-03-01"},
+        format="json",
+    )
     assert returned.json()["status"] == "returned"
     assert returned.json()["rectify_by"] == "2030-03-01"
     official.post(f"{finding_url}/rectification", {"report": "补充照片"}, format="json")
-    verified = planner.post(f"{finding_url}/verify", {"accepted": True, "comment": "属实"},
-                            format="json")
+    verified = planner.post(
+        f"{finding_url}/verify", {"accepted": True, "comment": "属实"}, format="json"
+    )
     assert verified.json()["status"] == "verified"
     actions = set(AuditEvent.objects.filter(object_id=body["id"]).values_list("action", flat=True))
-    assert {"finding.create", "finding.update", "visit.submit", "finding.confirm",
-            "finding.publish", "finding.rectification", "finding.verify"} <= actions
+    assert {
+        "finding.create",
+        "finding.update",
+        "visit.submit",
+        "finding.confirm",
+        "finding.publish",
+        "finding.rectification",
+        "finding.verify",
+    } <= actions
 
 
 def test_findings_refuse_other_teams_closed_visits_and_foreign_items(world):
@@ -201,13 +264,16 @@ def test_findings_refuse_other_teams_closed_visits_and_foreign_items(world):
     w["visit"].save()
     foreign = ChecklistItemFactory(code="OTHER-1")
     answer = bearer(w["inspector"]).post(
-        "/api/v1/findings", finding_body(w, checklist_item=str(foreign.pk)), format="json")
+        "/api/v1/findings", finding_body(w, checklist_item=str(foreign.pk)), format="json"
+    )
     assert answer.status_code == 400
     assert "checklist_item" in answer.json()["errors"]
     w["visit"].status = "closed"
     w["visit"].save()
-    assert bearer(w["inspector"]).post("/api/v1/findings", finding_body(w),
-                                       format="json").status_code == 409
+    assert (
+        bearer(w["inspector"]).post("/api/v1/findings", finding_body(w), format="json").status_code
+        == 409
+    )
     assert Finding.objects.count() == 0
 
 
@@ -229,15 +295,15 @@ def test_overdue_filter(world):
     w = world
     from tests.factories import FindingFactory
 
-    overdue = FindingFactory(visit=w["visit"], status="published",
-                             rectify_by=date.today() - timedelta(days=1))
-    FindingFactory(visit=w["visit"], status="published",
-                   rectify_by=date.today() + timedelta(days=1))
+    overdue = FindingFactory(
+        visit=w["visit"], status="published", rectify_by=date.today() - timedelta(days=1)
+    )
+    FindingFactory(
+        visit=w["visit"], status="published", rectify_by=date.today() + timedelta(days=1)
+    )
     rows = bearer(w["planner"]).get("/api/v1/findings?overdue=true").json()["results"]
     assert [r["id"] for r in rows] == [str(overdue.pk)]
     assert bearer(w["planner"]).get("/api/v1/findings?severity=tragic").status_code == 400
-
-
 
 
 def test_syncing_a_secret_visit_off_the_team_is_audited(world):

@@ -20,10 +20,9 @@ from audits.models import Unit
 from server.urls import urlpatterns as site
 
 
-def _create(request) -> Unit:  # noqa: ANN001
+def _create(request) -> Unit:
     data = request.data
-    unit = Unit.objects.create(code=data["code"], name=data.get("name", "幂等测试"),
-                               level="city")
+    unit = Unit.objects.create(code=data["code"], name=data.get("name", "幂等测试"), level="city")
     if data.get("sleep"):
         time.sleep(float(data["sleep"]))  # "the first request is still running"
     if data.get("fail"):
@@ -33,12 +32,15 @@ def _create(request) -> Unit:  # noqa: ANN001
 
 
 def _answer(unit: Unit) -> Response:
-    return Response({"id": unit.pk, "code": unit.code, "name": unit.name, "path": unit.path},
-                    status=201, headers={"Location": f"/api/test-idem/units/{unit.pk}"})
+    return Response(
+        {"id": unit.pk, "code": unit.code, "name": unit.name, "path": unit.path},
+        status=201,
+        headers={"Location": f"/api/test-idem/units/{unit.pk}"},
+    )
 
 
 class TestEndpoint(Endpoint):
-    def finalize_response(self, request, response, *args, **kwargs):  # noqa: ANN001, ANN201
+    def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         # Which process answered, replays included (the header is not stored, hence here).
         response["X-Worker-Pid"] = str(os.getpid())
@@ -60,7 +62,7 @@ class RefuseWithoutRaising(TestEndpoint):
 class ReadsBodyFirst(IsAuthenticated):
     """A permission that looks at the body (before the mixin's fingerprint)."""
 
-    def has_permission(self, request, view):  # noqa: ANN001, ANN201
+    def has_permission(self, request, view):
         return super().has_permission(request, view) and "code" in request.data
 
 

@@ -43,11 +43,30 @@ def serve(**env: str):
     """gunicorn with two sync worker processes, serving the test views; yields its base URL."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "server.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--timeout", "60", "--log-level", "warning"],
-        cwd=ROOT, env=dict(os.environ, DATABASE_URL=_dsn(), ALLOWED_HOSTS="127.0.0.1",
-                           DJANGO_SETTINGS_MODULE="tests.faults.idempotency_settings",
-                           THROTTLE_USER="100000/min", **env))
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "server.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=dict(
+            os.environ,
+            DATABASE_URL=_dsn(),
+            ALLOWED_HOSTS="127.0.0.1",
+            DJANGO_SETTINGS_MODULE="tests.faults.idempotency_settings",
+            THROTTLE_USER="100000/min",
+            **env,
+        ),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -69,18 +88,22 @@ def serve(**env: str):
             proc.wait()
 
 
-def _token(user) -> str:  # noqa: ANN001
+def _token(user) -> str:
     # The device session is committed (transactional test): the server processes see it.
     return bearer(user)._credentials["HTTP_AUTHORIZATION"]
 
 
 def _post(base: str, token: str, key: str, body: dict) -> requests.Response:
     with requests.Session() as session:
-        return session.post(base + UNITS, json=body, timeout=60,
-                            headers={"Authorization": token, "Idempotency-Key": key})
+        return session.post(
+            base + UNITS,
+            json=body,
+            timeout=60,
+            headers={"Authorization": token, "Idempotency-Key": key},
+        )
 
 
-def twice_at_once(post) -> tuple[requests.Response, requests.Response]:  # noqa: ANN001
+def twice_at_once(post) -> tuple[requests.Response, requests.Response]:
     """`post()` from two threads released together: the same request at the same instant."""
     barrier = threading.Barrier(2)
     answers: list = [None, None]
@@ -119,7 +142,8 @@ class BlockedClaims:
                 row = conn.execute(
                     "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
                     " WHERE l.locktype = 'transactionid' AND NOT l.granted"
-                    " AND a.query ILIKE '%audits_idempotencyrecord%'").fetchone()
+                    " AND a.query ILIKE '%audits_idempotencyrecord%'"
+                ).fetchone()
                 self.seen += bool(row[0])
                 time.sleep(0.01)
 
@@ -140,9 +164,14 @@ def test_the_same_request_at_the_same_instant_on_two_processes_changes_once():
         for n in range(rounds):
             # The view takes a moment, so that the duplicate arrives while the first runs.
             body = {"code": f"R{n:04d}", "name": f"并发{n}", "sleep": 0.3}
-            first, second = twice_at_once(lambda session, body=body, n=n: session.post(
-                base + UNITS, json=body, timeout=60,
-                headers={"Authorization": token, "Idempotency-Key": f"race-{n}"}))
+            first, second = twice_at_once(
+                lambda session, body=body, n=n: session.post(
+                    base + UNITS,
+                    json=body,
+                    timeout=60,
+                    headers={"Authorization": token, "Idempotency-Key": f"race-{n}"},
+                )
+            )
             assert_one_answer_twice(first, second)
             assert first.headers["Location"] == second.headers["Location"]
             # Both processes took part: the duplicate really ran beside the first.
@@ -161,7 +190,8 @@ def test_a_repeat_while_the_first_still_runs_is_409_and_a_later_one_replays():
     with serve(IDEMPOTENCY_WAIT_SECONDS="1") as base:
         answers: dict = {}
         first = threading.Thread(
-            target=lambda: answers.setdefault("first", _post(base, token, "slow", body)))
+            target=lambda: answers.setdefault("first", _post(base, token, "slow", body))
+        )
         first.start()
         time.sleep(0.5)  # the first has claimed the key and sleeps in its view
         started = time.monotonic()
@@ -188,8 +218,11 @@ def test_a_duplicate_of_a_failing_request_runs_as_the_first_one():
     token = _token(user)
     with serve(IDEMPOTENCY_WAIT_SECONDS="20") as base:
         answers: dict = {}
-        first = threading.Thread(target=lambda: answers.setdefault(
-            "first", _post(base, token, "flaky", {"code": "F0001", "sleep": 1, "fail": True})))
+        first = threading.Thread(
+            target=lambda: answers.setdefault(
+                "first", _post(base, token, "flaky", {"code": "F0001", "sleep": 1, "fail": True})
+            )
+        )
         first.start()
         time.sleep(0.3)
         # Another body would be a 422 once the first is remembered; it is not remembered.
@@ -208,10 +241,15 @@ def test_outside_the_request_transaction_a_duplicate_gets_409_at_once():
     body = {"code": "N0002", "sleep": 2}
     url = "/api/test-idem/non-atomic-units"
     with serve(IDEMPOTENCY_WAIT_SECONDS="20") as base:
+
         def send() -> requests.Response:
             with requests.Session() as session:
-                return session.post(base + url, json=body, timeout=60,
-                                    headers={"Authorization": token, "Idempotency-Key": "na"})
+                return session.post(
+                    base + url,
+                    json=body,
+                    timeout=60,
+                    headers={"Authorization": token, "Idempotency-Key": "na"},
+                )
 
         answers: dict = {}
         first = threading.Thread(target=lambda: answers.setdefault("first", send()))
@@ -245,9 +283,14 @@ def test_the_same_campaign_at_the_same_instant_on_two_processes():
     with serve(IDEMPOTENCY_WAIT_SECONDS="20") as base:
         for n in range(rounds):
             body = campaign_body(units, checklist, title=f"并发{n}", id=str(uuid.uuid4()))
-            first, second = twice_at_once(lambda session, body=body, n=n: session.post(
-                f"{base}/api/v1/campaigns", json=body, timeout=60,
-                headers={"Authorization": token, "Idempotency-Key": f"race-{n}"}))
+            first, second = twice_at_once(
+                lambda session, body=body, n=n: session.post(
+                    f"{base}/api/v1/campaigns",
+                    json=body,
+                    timeout=60,
+                    headers={"Authorization": token, "Idempotency-Key": f"race-{n}"},
+                )
+            )
             assert_one_answer_twice(first, second)
             assert first.headers["ETag"] == second.headers["ETag"]
     assert Campaign.objects.count() == rounds

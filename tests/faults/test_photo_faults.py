@@ -36,8 +36,9 @@ def test_a_pool_process_killed_mid_photo_loses_nothing(settings):
         children = worker.children()
         assert len(children) == 1
         os.kill(children[0], signal.SIGKILL)
-        photo = wait_for(lambda: Photo.objects.filter(pk=photo_id, status="ready").first(),
-                         timeout=60)
+        photo = wait_for(
+            lambda: Photo.objects.filter(pk=photo_id, status="ready").first(), timeout=60
+        )
         assert photo.attempts == 2  # the killed attempt counted
         assert worker.children() != children  # a new pool process did it
         assert OutboxMessage.objects.get(kwargs={"photo_id": photo_id}).done_at is not None
@@ -61,8 +62,9 @@ def test_a_whole_worker_killed_mid_photo_is_swept_to_the_next_one(settings):
     try:
         assert Photo.objects.get(pk=photo_id).status == "pending"
         assert outbox.sweep(stale_seconds=0) == 1  # what beat runs every 30 s
-        photo = wait_for(lambda: Photo.objects.filter(pk=photo_id, status="ready").first(),
-                         timeout=60)
+        photo = wait_for(
+            lambda: Photo.objects.filter(pk=photo_id, status="ready").first(), timeout=60
+        )
         assert photo.attempts == 2
     finally:
         second.stop()
@@ -76,9 +78,21 @@ def private_redis():
     port = free_port()
 
     def start() -> subprocess.Popen:
-        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1",
-                                 "--save", "", "--appendonly", "no"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         import redis
 
         client = redis.Redis(port=port, socket_connect_timeout=0.2)
@@ -94,21 +108,27 @@ def private_redis():
     def restart() -> None:
         state["proc"] = start()
 
-    yield type("Redis", (), {"url": f"redis://127.0.0.1:{port}/0", "stop": staticmethod(stop),
-                             "start": staticmethod(restart)})
+    yield type(
+        "Redis",
+        (),
+        {
+            "url": f"redis://127.0.0.1:{port}/0",
+            "stop": staticmethod(stop),
+            "start": staticmethod(restart),
+        },
+    )
     if state["proc"].poll() is None:
         stop()
 
 
-def _pings(client) -> bool:  # noqa: ANN001
+def _pings(client) -> bool:
     try:
         return client.ping()
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 
-def test_uploads_are_accepted_while_redis_is_down_and_processed_after(settings,
-                                                                      private_redis):
+def test_uploads_are_accepted_while_redis_is_down_and_processed_after(settings, private_redis):
     worker = Worker(env={"REDIS_URL": private_redis.url})
     settings.CELERY_TASK_DEFAULT_QUEUE = worker.queue
     settings.CELERY_BROKER_URL = private_redis.url
@@ -131,21 +151,20 @@ def test_uploads_are_accepted_while_redis_is_down_and_processed_after(settings,
         # The bounds are generous so that a loaded CI machine does not make this flaky.
         assert min(timings) < 2
         assert max(timings) < 5
-        assert OutboxMessage.objects.filter(kwargs__photo_id__in=ids,
-                                            relayed_at=None).count() == 3
+        assert OutboxMessage.objects.filter(kwargs__photo_id__in=ids, relayed_at=None).count() == 3
         assert outbox.sweep(fresh_seconds=0) == 0  # still down: the sweeper waits too
 
         private_redis.start()
         assert outbox.sweep(fresh_seconds=0) == 3
-        wait_for(lambda: Photo.objects.filter(pk__in=ids, status="ready").count() == 3,
-                 timeout=90)
+        wait_for(lambda: Photo.objects.filter(pk__in=ids, status="ready").count() == 3, timeout=90)
         assert not OutboxMessage.objects.filter(done_at=None).exists()
     finally:
         worker.stop()
 
 
-def test_a_relay_after_a_redis_restart_goes_out_at_once_on_a_new_connection(settings,
-                                                                             private_redis):
+def test_a_relay_after_a_redis_restart_goes_out_at_once_on_a_new_connection(
+    settings, private_redis
+):
     """The relay keeps its broker connection between messages; after a restart the next
     message still goes out at once, not left for the sweeper."""
     settings.CELERY_BROKER_URL = private_redis.url

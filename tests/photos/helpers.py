@@ -29,7 +29,7 @@ class World:
     finding: object
 
     @property
-    def client(self):  # noqa: ANN201
+    def client(self):
         return bearer(self.inspector)
 
 
@@ -47,12 +47,23 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def post_photo(client, data: bytes, *, finding=None, visit=None, photo_id=None,  # noqa: ANN001
-               digest: str | None = None, name: str = "IMG_0001.jpg"):  # noqa: ANN201
+def post_photo(
+    client,
+    data: bytes,
+    *,
+    finding=None,
+    visit=None,
+    photo_id=None,
+    digest: str | None = None,
+    name: str = "IMG_0001.jpg",
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    body = {"id": str(photo_id or uuid.uuid4()), "sha256": digest or sha(data),
-            "file": SimpleUploadedFile(name, data, content_type="image/jpeg")}
+    body = {
+        "id": str(photo_id or uuid.uuid4()),
+        "sha256": digest or sha(data),
+        "file": SimpleUploadedFile(name, data, content_type="image/jpeg"),
+    }
     if finding is not None:
         body["finding"] = str(finding.pk)
     if visit is not None:
@@ -65,8 +76,11 @@ def stored_files() -> list[str]:
     root = Path(settings.MEDIA_ROOT)
     if not root.exists():
         return []
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                  if p.is_file() and p.relative_to(root).parts[0] != "tmp")
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).parts[0] != "tmp"
+    )
 
 
 def temp_files() -> list[str]:
@@ -74,7 +88,7 @@ def temp_files() -> list[str]:
     return sorted(p.name for p in tmp.iterdir()) if tmp.exists() else []
 
 
-def wait_for(predicate, timeout: float = 60, step: float = 0.1):  # noqa: ANN001, ANN201
+def wait_for(predicate, timeout: float = 60, step: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -87,20 +101,47 @@ def wait_for(predicate, timeout: float = 60, step: float = 0.1):  # noqa: ANN001
 class Worker:
     """A real `celery worker` process on the test database, on a private queue."""
 
-    def __init__(self, *, queue: str | None = None, pool: str = "solo",
-                 env: dict | None = None) -> None:
+    def __init__(
+        self, *, queue: str | None = None, pool: str = "solo", env: dict | None = None
+    ) -> None:
         self.queue = queue or f"test-{uuid.uuid4().hex[:8]}"
-        full_env = dict(os.environ, DATABASE_URL=database_url_for(
-            connection.settings_dict["NAME"]), CELERY_TASK_DEFAULT_QUEUE=self.queue,
-            MEDIA_ROOT=str(settings.MEDIA_ROOT), **(env or {}))
+        full_env = dict(
+            os.environ,
+            DATABASE_URL=database_url_for(connection.settings_dict["NAME"]),
+            CELERY_TASK_DEFAULT_QUEUE=self.queue,
+            MEDIA_ROOT=str(settings.MEDIA_ROOT),
+            **(env or {}),
+        )
         self.lines: list[str] = []
         self.ready = threading.Event()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "server", "worker", "--pool", pool,
-             "--concurrency", "1", "-Q", self.queue, "-l", "info", "--without-heartbeat",
-             "--without-gossip", "--without-mingle", "-n", f"{self.queue}@%h"],
-            cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "server",
+                "worker",
+                "--pool",
+                pool,
+                "--concurrency",
+                "1",
+                "-Q",
+                self.queue,
+                "-l",
+                "info",
+                "--without-heartbeat",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                f"{self.queue}@%h",
+            ],
+            cwd=ROOT,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         threading.Thread(target=self._read, daemon=True).start()
         if not self.ready.wait(60):
             self.stop()

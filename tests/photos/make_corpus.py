@@ -27,9 +27,16 @@ def noise(seed: int, size: tuple[int, int] = (480, 360), mode: str = "RGB") -> I
     return small.resize(size, Image.Resampling.BICUBIC)
 
 
-def exif_bytes(*, make: str = "HUAWEI", model: str = "P30", orientation: int | None = None,
-               taken: str | None = None, offset: str | None = None,
-               gps: tuple[float, float] | None = None, comment: bytes | None = None) -> bytes:
+def exif_bytes(
+    *,
+    make: str = "HUAWEI",
+    model: str = "P30",
+    orientation: int | None = None,
+    taken: str | None = None,
+    offset: str | None = None,
+    gps: tuple[float, float] | None = None,
+    comment: bytes | None = None,
+) -> bytes:
     exif = Image.Exif()
     exif[0x010F], exif[0x0110] = make, model
     if orientation is not None:
@@ -57,19 +64,30 @@ def _dms(value: float) -> tuple[float, float, float]:
     return (float(d), float(m), s)
 
 
-def jpeg(seed: int = 1, size: tuple[int, int] = (480, 360), quality: int = 90,
-         exif: bytes | None = None, mode: str = "RGB") -> bytes:
+def jpeg(
+    seed: int = 1,
+    size: tuple[int, int] = (480, 360),
+    quality: int = 90,
+    exif: bytes | None = None,
+    mode: str = "RGB",
+) -> bytes:
     out = io.BytesIO()
     kwargs = {"exif": exif} if exif else {}
     noise(seed, size, mode).save(out, "JPEG", quality=quality, **kwargs)
     return out.getvalue()
 
 
-def camera_jpeg(seed: int, *, when: datetime, lat: float, lon: float, **more) -> bytes:  # noqa: ANN003
+def camera_jpeg(seed: int, *, when: datetime, lat: float, lon: float, **more) -> bytes:
     """A phone picture: EXIF time (with offset), GPS, make and model."""
-    return jpeg(seed, exif=exif_bytes(taken=when.strftime("%Y:%m:%d %H:%M:%S"),
-                                      offset=when.strftime("%z")[:3] + ":" +
-                                      when.strftime("%z")[3:], gps=(lat, lon), **more))
+    return jpeg(
+        seed,
+        exif=exif_bytes(
+            taken=when.strftime("%Y:%m:%d %H:%M:%S"),
+            offset=when.strftime("%z")[:3] + ":" + when.strftime("%z")[3:],
+            gps=(lat, lon),
+            **more,
+        ),
+    )
 
 
 def png(seed: int = 1, size: tuple[int, int] = (200, 150), mode: str = "RGB") -> bytes:
@@ -88,8 +106,12 @@ def heic(seed: int = 1) -> bytes:
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(
-        ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def png_bomb(side: int = 30000) -> bytes:
@@ -97,8 +119,9 @@ def png_bomb(side: int = 30000) -> bytes:
     Nothing is allocated to make it; decoding it whole would take 900 MB."""
     ihdr = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
     rows = zlib.compress(b"\x00" * (side + 1) * 16, 9)  # 16 rows; a real decoder asks more
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", rows) + _chunk(
-        b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", rows) + _chunk(b"IEND", b"")
+    )
 
 
 def png_16bit() -> bytes:
@@ -126,7 +149,7 @@ def zip_bytes() -> bytes:
 def corrupt_markers() -> bytes:
     good = bytearray(jpeg(3))
     sof = good.find(b"\xff\xc0")
-    good[sof + 5:sof + 9] = b"\x00\x00\x00\x00"  # height and width 0
+    good[sof + 5 : sof + 9] = b"\x00\x00\x00\x00"  # height and width 0
     dht = good.find(b"\xff\xc4")
     good[dht + 1] = 0x01  # an undefined marker where the Huffman table was
     return bytes(good)
@@ -138,15 +161,33 @@ HOSTILE = {
     "truncated.jpg": (lambda: jpeg(4)[:2000], 201, "rejected", "undecodable"),
     "corrupt_markers.jpg": (corrupt_markers, 201, "rejected", "undecodable"),
     "bomb.png": (png_bomb, 201, "rejected", "too_many_pixels"),
-    "absurd_exif.jpg": (lambda: jpeg(5, exif=exif_bytes(
-        make="X" * 5000, taken="1900:01:01 00:00:00", gps=(123.0, 500.0),
-        comment=b"ASCII\x00\x00\x00" + b"A" * 60000)), 201, "ready", "gps_missing"),
-    "future_exif.jpg": (lambda: jpeg(6, exif=exif_bytes(taken="2100:12:31 23:59:59")),
-                        201, "ready", "outside_visit_window"),
-    "html.jpg": (lambda: b"<!doctype html><html><script>alert(1)</script></html>", 415,
-                 None, None),
-    "svg.jpg": (lambda: b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', 415,
-                None, None),
+    "absurd_exif.jpg": (
+        lambda: jpeg(
+            5,
+            exif=exif_bytes(
+                make="X" * 5000,
+                taken="1900:01:01 00:00:00",
+                gps=(123.0, 500.0),
+                comment=b"ASCII\x00\x00\x00" + b"A" * 60000,
+            ),
+        ),
+        201,
+        "ready",
+        "gps_missing",
+    ),
+    "future_exif.jpg": (
+        lambda: jpeg(6, exif=exif_bytes(taken="2100:12:31 23:59:59")),
+        201,
+        "ready",
+        "outside_visit_window",
+    ),
+    "html.jpg": (lambda: b"<!doctype html><html><script>alert(1)</script></html>", 415, None, None),
+    "svg.jpg": (
+        lambda: b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        415,
+        None,
+        None,
+    ),
     "zip.jpg": (zip_bytes, 415, None, None),
     "polyglot.jpg": (lambda: jpeg(8) + zip_bytes(), 201, "ready", "embedded_archive"),
     "one_pixel.png": (lambda: png(9, (1, 1)), 201, "rejected", "too_small"),

@@ -34,26 +34,34 @@ def s3_endpoint():
 
 @pytest.fixture
 def bucket(s3_endpoint, settings, monkeypatch):
-    for name, value in (("AWS_ACCESS_KEY_ID", "test"), ("AWS_SECRET_ACCESS_KEY", "test"),
-                        ("AWS_DEFAULT_REGION", "us-east-1")):
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
         monkeypatch.setenv(name, value)
-    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                          config=Config(signature_version="s3v4"))
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name="us-east-1",
+        config=Config(signature_version="s3v4"),
+    )
     name = f"{BUCKET}-{uuid.uuid4().hex[:8]}"
     client.create_bucket(Bucket=name)
     # What server/settings.py sets for PHOTO_STORAGE_BACKEND=s3 and the AWS_* variables.
     settings.AWS_STORAGE_BUCKET_NAME = name
     settings.AWS_S3_ENDPOINT_URL = s3_endpoint
     settings.AWS_S3_REGION_NAME = "us-east-1"
-    settings.STORAGES = {**settings.STORAGES,
-                         "default": {"BACKEND": "storages.backends.s3.S3Storage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage"},
+    }
     return client, name
 
 
-def _objects(client, name: str) -> dict[str, bytes]:  # noqa: ANN001
+def _objects(client, name: str) -> dict[str, bytes]:
     listing = client.list_objects_v2(Bucket=name).get("Contents", [])
-    return {o["Key"]: client.get_object(Bucket=name, Key=o["Key"])["Body"].read()
-            for o in listing}
+    return {o["Key"]: client.get_object(Bucket=name, Key=o["Key"])["Body"].read() for o in listing}
 
 
 def test_a_photo_lives_on_the_object_store_byte_for_byte_and_private(bucket):
@@ -71,8 +79,9 @@ def test_a_photo_lives_on_the_object_store_byte_for_byte_and_private(bucket):
     assert service.process(photo_id) == "ready"
     objects = _objects(client, name)
     assert objects[original] == data
-    assert {f"derived/{digest[:2]}/{digest[2:4]}/{digest}-{kind}.jpg"
-            for kind in ("thumb", "preview")} <= set(objects)
+    assert {
+        f"derived/{digest[:2]}/{digest[2:4]}/{digest}-{kind}.jpg" for kind in ("thumb", "preview")
+    } <= set(objects)
     assert stored_files() == []  # the worker's local copy is gone again
 
     served = w.client.get(f"/api/v1/photos/{photo_id}/original")

@@ -18,7 +18,7 @@ from tests.photos.make_corpus import HOSTILE, camera_jpeg, exif_bytes, jpeg, noi
 pytestmark = pytest.mark.django_db
 
 
-def _upload_and_process(w, data: bytes, **target):  # noqa: ANN001, ANN202
+def _upload_and_process(w, data: bytes, **target):
     target = target or {"finding": w.finding}
     response = post_photo(w.client, data, **target)
     assert response.status_code == 201, response.content
@@ -83,8 +83,9 @@ def test_a_camera_photo_is_read_checked_and_derived():
 def test_flags_far_outside_window_no_exif_and_reuse():
     w = world()
     long_ago = timezone.localtime() - timedelta(days=400)
-    far = _upload_and_process(w, camera_jpeg(12, when=long_ago, lat=TARGET[0] + 0.05,
-                                             lon=TARGET[1]))
+    far = _upload_and_process(
+        w, camera_jpeg(12, when=long_ago, lat=TARGET[0] + 0.05, lon=TARGET[1])
+    )
     assert set(far.flags) == {"far_from_target", "outside_visit_window"}
     assert far.distance_m > 5000
     bare = _upload_and_process(w, jpeg(13))
@@ -117,8 +118,7 @@ def test_hostile_files_are_rejected_or_flagged_never_crash(name):
         assert w.client.get(f"/api/v1/photos/{photo.pk}/thumbnail").status_code == 409
     else:
         assert mark in photo.flags
-        thumb = b"".join(w.client.get(f"/api/v1/photos/{photo.pk}/thumbnail")
-                         .streaming_content)
+        thumb = b"".join(w.client.get(f"/api/v1/photos/{photo.pk}/thumbnail").streaming_content)
         _no_metadata(thumb)
     assert temp_files() == []
 
@@ -154,16 +154,14 @@ def test_bytes_are_served_only_to_who_may_see_them_with_safe_headers(settings):
     assert response["Cache-Control"].startswith("private")
     thumb = w.client.get(f"{url}/thumbnail")
     assert thumb["Content-Disposition"].startswith("inline;")
-    assert w.client.get(f"{url}/original", HTTP_IF_NONE_MATCH=response["ETag"]).status_code \
-        == 304
+    assert w.client.get(f"{url}/original", HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
     # Anyone else: the same 404 as a photo that does not exist, as JSON problem.
     outsider = bearer(w.outsider)
     for path in ("", "/thumbnail", "/preview", "/original"):
         refused = outsider.get(url + path, HTTP_ACCEPT="image/*" if path else "*/*")
         assert refused.status_code == 404
         assert refused["Content-Type"] == "application/problem+json"
-    assert w.client.get("/api/v1/photos/00000000-0000-0000-0000-000000000000").status_code \
-        == 404
+    assert w.client.get("/api/v1/photos/00000000-0000-0000-0000-000000000000").status_code == 404
     # Behind the web server: an internal redirect instead of Python sending the file.
     settings.PHOTO_X_ACCEL_PREFIX = "/protected-media/"
     accel = w.client.get(f"{url}/original")
@@ -181,8 +179,7 @@ def test_photos_follow_their_finding_visibility_and_appear_in_findings_and_sync(
     listed = w.client.get(f"/api/v1/findings?visit={w.visit.pk}").json()["results"]
     assert listed[0]["photos"] == [str(photo.pk)]
     synced = w.client.get("/api/v1/sync").json()
-    assert {p["id"] for p in synced["changes"]["photos"]} == {str(photo.pk),
-                                                             str(visit_photo.pk)}
+    assert {p["id"] for p in synced["changes"]["photos"]} == {str(photo.pk), str(visit_photo.pk)}
     # The unit official sees the finding's photos once it is published; never the visit's.
     official = UserFactory(roles=[Role.UNIT_OFFICIAL], unit=w.finding.responsible_unit)
     client = bearer(official)
@@ -194,7 +191,8 @@ def test_photos_follow_their_finding_visibility_and_appear_in_findings_and_sync(
     assert client.get(f"/api/v1/photos/{photo.pk}").status_code == 200
     assert client.get(f"/api/v1/photos/{visit_photo.pk}").status_code == 404
     assert [p["id"] for p in client.get("/api/v1/sync").json()["changes"]["photos"]] == [
-        str(photo.pk)]
+        str(photo.pk)
+    ]
 
 
 def test_heic_is_accepted_and_processed():

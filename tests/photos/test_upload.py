@@ -34,8 +34,9 @@ def test_whole_upload_is_stored_byte_for_byte_with_its_outbox_row():
 
     with default_storage.open(photo.original) as handle:
         assert handle.read() == data
-    assert OutboxMessage.objects.filter(kwargs={"photo_id": str(photo.pk)},
-                                        done_at=None).count() == 1
+    assert (
+        OutboxMessage.objects.filter(kwargs={"photo_id": str(photo.pk)}, done_at=None).count() == 1
+    )
     assert temp_files() == []
 
 
@@ -79,9 +80,13 @@ def test_declared_length_over_the_limit_is_refused_before_reading():
     w = world()
     from audits.api.photo_views import PhotoCreate
 
-    response = w.client.generic("POST", "/api/v1/photos", b"x",
-                                content_type="multipart/form-data; boundary=x",
-                                CONTENT_LENGTH=str(PhotoCreate.max_body_bytes + 1))
+    response = w.client.generic(
+        "POST",
+        "/api/v1/photos",
+        b"x",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(PhotoCreate.max_body_bytes + 1),
+    )
     assert response.status_code == 413
 
 
@@ -113,8 +118,11 @@ def test_photo_of_a_visit_and_refusals_of_targets():
 def test_the_responsible_unit_documents_its_rectification():
     w = world()
     official = type(w.inspector).objects.create(
-        username="unit-official", roles=[Role.UNIT_OFFICIAL], unit=w.finding.responsible_unit,
-        password=w.inspector.password)
+        username="unit-official",
+        roles=[Role.UNIT_OFFICIAL],
+        unit=w.finding.responsible_unit,
+        password=w.inspector.password,
+    )
     client = bearer(official)
     assert post_photo(client, jpeg(4), finding=w.finding).status_code == 400  # draft: unseen
     w.visit.status = VisitStatus.CLOSED
@@ -123,12 +131,18 @@ def test_the_responsible_unit_documents_its_rectification():
     w.finding.save()
     response = post_photo(client, jpeg(4), finding=w.finding)
     assert response.status_code == 201
-    done = client.post(f"/api/v1/findings/{w.finding.pk}/rectification",
-                       {"report": "已整改", "photos": [str(uuid.uuid4())]}, format="json")
+    done = client.post(
+        f"/api/v1/findings/{w.finding.pk}/rectification",
+        {"report": "已整改", "photos": [str(uuid.uuid4())]},
+        format="json",
+    )
     assert done.status_code == 400
     assert "photos" in done.json()["errors"]
-    done = client.post(f"/api/v1/findings/{w.finding.pk}/rectification",
-                       {"report": "已整改", "photos": [response.json()["id"]]}, format="json")
+    done = client.post(
+        f"/api/v1/findings/{w.finding.pk}/rectification",
+        {"report": "已整改", "photos": [response.json()["id"]]},
+        format="json",
+    )
     assert done.status_code == 200, done.content
     assert done.json()["photos"] == [response.json()["id"]]
 
@@ -136,16 +150,26 @@ def test_the_responsible_unit_documents_its_rectification():
 # --- resumable --------------------------------------------------------------------------
 
 
-def _open(client, data: bytes, w, upload_id=None, **extra):  # noqa: ANN001, ANN202
-    body = {"id": str(upload_id or uuid.uuid4()), "size": len(data), "sha256": sha(data),
-            "finding": str(w.finding.pk), "filename": "IMG_0002.HEIC", **extra}
+def _open(client, data: bytes, w, upload_id=None, **extra):
+    body = {
+        "id": str(upload_id or uuid.uuid4()),
+        "size": len(data),
+        "sha256": sha(data),
+        "finding": str(w.finding.pk),
+        "filename": "IMG_0002.HEIC",
+        **extra,
+    }
     return client.post("/api/v1/uploads", body, format="json")
 
 
-def _patch(client, location: str, chunk: bytes, offset: int):  # noqa: ANN001, ANN202
-    return client.generic("PATCH", location, chunk,
-                          content_type="application/offset+octet-stream",
-                          HTTP_UPLOAD_OFFSET=str(offset))
+def _patch(client, location: str, chunk: bytes, offset: int):
+    return client.generic(
+        "PATCH",
+        location,
+        chunk,
+        content_type="application/offset+octet-stream",
+        HTTP_UPLOAD_OFFSET=str(offset),
+    )
 
 
 def test_resumable_upload_resumes_from_the_server_offset():
@@ -224,8 +248,9 @@ def test_resumable_refusals_keep_nothing(settings):
     assert [name for name in temp_files() if not name.startswith("upload-")] == []
     # Wrong content type.
     location = _open(w.client, data, w)["Location"]
-    wrong_type = w.client.generic("PATCH", location, data, content_type="image/jpeg",
-                                  HTTP_UPLOAD_OFFSET="0")
+    wrong_type = w.client.generic(
+        "PATCH", location, data, content_type="image/jpeg", HTTP_UPLOAD_OFFSET="0"
+    )
     assert wrong_type.status_code == 415
 
 
@@ -236,7 +261,8 @@ def test_permission_is_checked_again_when_the_last_chunk_arrives():
     assert _patch(w.client, location, data[:100], 0).status_code == 204
     w.visit.team.members.remove(w.inspector)
     w.visit.team.lead = type(w.inspector).objects.create(
-        username="new-lead", roles=[Role.TEAM_LEAD], password="x")
+        username="new-lead", roles=[Role.TEAM_LEAD], password="x"
+    )
     w.visit.team.save()
     last = _patch(w.client, location, data[100:], 100)
     assert last.status_code in (400, 403)
@@ -285,13 +311,18 @@ def test_retry_with_a_new_multipart_boundary_replays_the_first_answer():
     data = jpeg(1)
     fields = {"id": str(uuid.uuid4()), "sha256": sha(data), "finding": str(w.finding.pk)}
 
-    def send(boundary: str):  # noqa: ANN202
+    def send(boundary: str):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
-        body = encode_multipart(boundary, {
-            **fields, "file": SimpleUploadedFile("IMG_0001.jpg", data, "image/jpeg")})
-        return w.client.post("/api/v1/photos", data=body, HTTP_IDEMPOTENCY_KEY="retry-1",
-                             content_type=f"multipart/form-data; boundary={boundary}")
+        body = encode_multipart(
+            boundary, {**fields, "file": SimpleUploadedFile("IMG_0001.jpg", data, "image/jpeg")}
+        )
+        return w.client.post(
+            "/api/v1/photos",
+            data=body,
+            HTTP_IDEMPOTENCY_KEY="retry-1",
+            content_type=f"multipart/form-data; boundary={boundary}",
+        )
 
     first = send("a" * 32)
     second = send("b" * 32)

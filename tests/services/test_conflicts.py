@@ -143,7 +143,8 @@ def test_check_assignment_raises_409_naming_the_rule_and_the_person(units):
 
 
 def test_conflicted_counties_for_many_teams_in_a_fixed_number_of_queries(
-        units, django_assert_num_queries):
+    units, django_assert_num_queries
+):
     city = units["city"]
     extra = UnitFactory(level=Level.ZONE, parent=city, name="开发区")
     teams = []
@@ -158,5 +159,7 @@ def test_conflicted_counties_for_many_teams_in_a_fixed_number_of_queries(
     with django_assert_num_queries(3):
         counties = conflicted_counties(teams, ON)
     a, b = units["county_a"].code, units["county_b"].code
-    assert counties == {t.pk: ({a} if n % 2 else set()) | ({b} if n % 3 == 0 else set())
-                        for n, t in enumerate(teams)}
+    assert counties == {
+        t.pk: ({a} if n % 2 else set()) | ({b} if n % 3 == 0 else set())
+        for n, t in enumerate(teams)
+    }

@@ -45,11 +45,11 @@ EXAMPLE_DIGESTS = {
     "341323103201": "2412f582a380434c6c35fc7e8fffb95126ac9675f3e300ca7fb7866fce83c98d",
     "341324104201": "cd4ecbda12468ea7fac72d9390455a0b85fcd5307cdbd1acf0d18ea66a29038c",
 }
-EXAMPLE_RANKING = ["341323103201", "341322102201", "341322101201", "341324104201",
-                   "341322101202"]
+EXAMPLE_RANKING = ["341323103201", "341322102201", "341322101201", "341324104201", "341322101202"]
 
 
 # --- the ranking, without a database ------------------------------------------------------
+
 
 @pytest.mark.django_db(databases=[])
 def test_rank_matches_the_worked_example_in_the_docs():
@@ -72,8 +72,9 @@ def test_rank_is_deterministic_and_independent_of_the_input_order():
     assert first == rank("种子-2015", codes + codes[:10])  # a set: duplicates collapse
     assert sorted(first) == codes
     assert first != rank("种子-2016", codes)
-    expected = sorted(codes, key=lambda c: hashlib.sha256(
-        ("种子-2015" + ":" + c).encode("utf-8")).hexdigest())
+    expected = sorted(
+        codes, key=lambda c: hashlib.sha256(("种子-2015" + ":" + c).encode("utf-8")).hexdigest()
+    )
     assert first == expected
 
 
@@ -94,6 +95,7 @@ def test_commitment_is_the_sha256_of_the_seed_and_server_seeds_are_fresh():
 
 # --- the world the draws run in -------------------------------------------------------------
 
+
 @pytest.fixture
 def world():
     """A city with counties A–D, two townships each, three villages per township."""
@@ -101,35 +103,45 @@ def world():
     counties, villages = {}, {}
     for key in "ABCD":
         county = counties[key] = UnitFactory(level=Level.COUNTY, parent=city, name=f"{key}县")
-        towns = [UnitFactory(level=Level.TOWNSHIP, parent=county, name=f"{key}镇{n}")
-                 for n in range(2)]
-        villages[key] = [UnitFactory(level=Level.VILLAGE, parent=t, name=f"{t.name}村{m}")
-                         for t in towns for m in range(3)]
+        towns = [
+            UnitFactory(level=Level.TOWNSHIP, parent=county, name=f"{key}镇{n}") for n in range(2)
+        ]
+        villages[key] = [
+            UnitFactory(level=Level.VILLAGE, parent=t, name=f"{t.name}村{m}")
+            for t in towns
+            for m in range(3)
+        ]
     planner = UserFactory(username="planner_city", unit=city, roles=[Role.PLANNER])
     return {"city": city, "counties": counties, "villages": villages, "planner": planner}
 
 
 def campaign(unit, starts_on=START, ends_on=END, title=None):
-    checklist = Checklist.objects.create(title=title or f"清单-{uuid.uuid4().hex[:8]}",
-                                         owner_unit=unit)
+    checklist = Checklist.objects.create(
+        title=title or f"清单-{uuid.uuid4().hex[:8]}", owner_unit=unit
+    )
     return CampaignFactory(unit=unit, starts_on=starts_on, ends_on=ends_on, checklist=checklist)
 
 
 def person(unit, name=None, roles=(Role.INSPECTOR,)):
-    return UserFactory(unit=unit, roles=list(roles),
-                       **({"display_name": name} if name else {}))
+    return UserFactory(unit=unit, roles=list(roles), **({"display_name": name} if name else {}))
 
 
 def team(owner, *members, name=None):
     lead = person(owner, roles=[Role.TEAM_LEAD])
-    return TeamFactory(lead=lead, members=list(members), owner_unit=owner,
-                       **({"name": name} if name else {}))
+    return TeamFactory(
+        lead=lead, members=list(members), owner_unit=owner, **({"name": name} if name else {})
+    )
 
 
 def held(user, unit, *, end):
     official = OfficialFactory(user=user, name=user.label)
-    return PositionFactory(official=official, unit=unit, start=date(2000, 1, 1), end=end,
-                           title=Title.ORG_COMMITTEE_MEMBER)
+    return PositionFactory(
+        official=official,
+        unit=unit,
+        start=date(2000, 1, 1),
+        end=end,
+        title=Title.ORG_COMMITTEE_MEMBER,
+    )
 
 
 def codes(units):
@@ -144,7 +156,8 @@ def target_codes(draw):
 def visits_by_team(draw):
     out = {}
     for team_id, code in Visit.objects.filter(campaign_id=draw.campaign_id).values_list(
-            "team_id", "target__code"):
+        "team_id", "target__code"
+    ):
         out.setdefault(team_id, set()).add(code)
     return out
 
@@ -161,11 +174,18 @@ def walk(seed, frame, size, skipped):
 
 # --- the draw ---------------------------------------------------------------------------------
 
+
 def test_draw_takes_size_distinct_units_of_the_level_under_the_frame(world):
     c = campaign(world["city"])
     red, blue = team(world["city"]), team(world["city"])
-    draw = campaign_draw(actor=world["planner"], campaign=c, frame_unit=world["city"],
-                         level=Level.VILLAGE, size=10, seed=SEED)
+    draw = campaign_draw(
+        actor=world["planner"],
+        campaign=c,
+        frame_unit=world["city"],
+        level=Level.VILLAGE,
+        size=10,
+        seed=SEED,
+    )
     all_villages = codes(v for vs in world["villages"].values() for v in vs)
     assert draw.frame == sorted(all_villages)
     chosen = target_codes(draw)
@@ -175,7 +195,11 @@ def test_draw_takes_size_distinct_units_of_the_level_under_the_frame(world):
     assert draw.skipped == []
     assert (draw.seed, draw.commitment) == (SEED, hashlib.sha256(SEED.encode()).hexdigest())
     assert (draw.level, draw.size, draw.frame_unit, draw.drawn_by) == (
-        Level.VILLAGE, 10, world["city"], world["planner"])
+        Level.VILLAGE,
+        10,
+        world["city"],
+        world["planner"],
+    )
     assert draw.algorithm == "sha256-rank-v1"
 
     visits = list(Visit.objects.filter(campaign=c))
@@ -195,44 +219,77 @@ def test_a_frame_of_townships_under_a_county(world):
     county = world["counties"]["B"]
     c = campaign(world["city"])
     team(world["city"])
-    draw = campaign_draw(actor=world["planner"], campaign=c, frame_unit=county,
-                         level=Level.TOWNSHIP, size=2, seed=SEED)
-    assert set(draw.frame) == set(
-        Unit.objects.filter(parent=county).values_list("code", flat=True))
+    draw = campaign_draw(
+        actor=world["planner"],
+        campaign=c,
+        frame_unit=county,
+        level=Level.TOWNSHIP,
+        size=2,
+        seed=SEED,
+    )
+    assert set(draw.frame) == set(Unit.objects.filter(parent=county).values_list("code", flat=True))
     assert {u.parent_id for u in Unit.objects.filter(pk__in=draw.targets)} == {county.pk}
 
 
 def test_same_seed_and_frame_give_the_same_targets_in_another_database_state(world):
     frame_unit = world["counties"]["A"]
     team(world["city"])
-    first = campaign_draw(actor=world["planner"], campaign=campaign(world["city"]),
-                          frame_unit=frame_unit, level=Level.VILLAGE, size=4, seed=SEED)
+    first = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(world["city"]),
+        frame_unit=frame_unit,
+        level=Level.VILLAGE,
+        size=4,
+        seed=SEED,
+    )
     # The world changes around the frame: new units elsewhere, new teams, a later campaign.
     extra = UnitFactory(level=Level.COUNTY, parent=world["city"], name="E县")
     for n in range(5):
-        UnitFactory(level=Level.VILLAGE, parent=UnitFactory(level=Level.TOWNSHIP, parent=extra),
-                    name=f"E村{n}")
+        UnitFactory(
+            level=Level.VILLAGE,
+            parent=UnitFactory(level=Level.TOWNSHIP, parent=extra),
+            name=f"E村{n}",
+        )
     team(world["city"])
     team(world["city"])
-    second = campaign_draw(actor=world["planner"],
-                           campaign=campaign(world["city"], date(2016, 3, 1), date(2016, 3, 31)),
-                           frame_unit=frame_unit, level=Level.VILLAGE, size=4, seed=SEED)
+    second = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(world["city"], date(2016, 3, 1), date(2016, 3, 31)),
+        frame_unit=frame_unit,
+        level=Level.VILLAGE,
+        size=4,
+        seed=SEED,
+    )
     assert second.frame == first.frame
     assert target_codes(second) == target_codes(first) == rank(SEED, first.frame)[:4]
-    third = campaign_draw(actor=world["planner"],
-                          campaign=campaign(world["city"], date(2016, 9, 1), date(2016, 9, 30)),
-                          frame_unit=frame_unit, level=Level.VILLAGE, size=4,
-                          seed="another-seed-2016")
+    third = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(world["city"], date(2016, 9, 1), date(2016, 9, 30)),
+        frame_unit=frame_unit,
+        level=Level.VILLAGE,
+        size=4,
+        seed="another-seed-2016",
+    )
     assert third.frame == first.frame
     assert target_codes(third) == rank("another-seed-2016", first.frame)[:4]
 
 
 def test_the_server_makes_the_seed_when_none_is_given(world):
     team(world["city"])
-    one = campaign_draw(actor=world["planner"], campaign=campaign(world["city"]),
-                        frame_unit=world["city"], level=Level.VILLAGE, size=3)
-    two = campaign_draw(actor=world["planner"], campaign=campaign(world["city"]),
-                        frame_unit=world["city"], level=Level.VILLAGE, size=3)
+    one = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(world["city"]),
+        frame_unit=world["city"],
+        level=Level.VILLAGE,
+        size=3,
+    )
+    two = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(world["city"]),
+        frame_unit=world["city"],
+        level=Level.VILLAGE,
+        size=3,
+    )
     for draw in (one, two):
         assert len(draw.seed) == 64
         assert draw.commitment == hashlib.sha256(draw.seed.encode()).hexdigest()
@@ -244,8 +301,14 @@ def test_the_server_makes_the_seed_when_none_is_given(world):
 def test_a_bad_planner_seed_is_refused(world, seed):
     team(world["city"])
     with pytest.raises(DomainError) as caught:
-        campaign_draw(actor=world["planner"], campaign=campaign(world["city"]),
-                      frame_unit=world["city"], level=Level.VILLAGE, size=3, seed=seed)
+        campaign_draw(
+            actor=world["planner"],
+            campaign=campaign(world["city"]),
+            frame_unit=world["city"],
+            level=Level.VILLAGE,
+            size=3,
+            seed=seed,
+        )
     assert caught.value.get_codes() == "bad_seed"
     assert caught.value.status_code == 400
 
@@ -253,11 +316,23 @@ def test_a_bad_planner_seed_is_refused(world, seed):
 def test_a_second_draw_is_refused(world):
     c = campaign(world["city"])
     team(world["city"])
-    campaign_draw(actor=world["planner"], campaign=c, frame_unit=world["city"],
-                  level=Level.VILLAGE, size=3, seed=SEED)
+    campaign_draw(
+        actor=world["planner"],
+        campaign=c,
+        frame_unit=world["city"],
+        level=Level.VILLAGE,
+        size=3,
+        seed=SEED,
+    )
     with pytest.raises(WrongState) as caught:
-        campaign_draw(actor=world["planner"], campaign=c, frame_unit=world["city"],
-                      level=Level.VILLAGE, size=3, seed="another-seed")
+        campaign_draw(
+            actor=world["planner"],
+            campaign=c,
+            frame_unit=world["city"],
+            level=Level.VILLAGE,
+            size=3,
+            seed="another-seed",
+        )
     assert caught.value.status_code == 409
     assert caught.value.get_codes() == "already_drawn"
     assert Visit.objects.filter(campaign=c).count() == 3
@@ -268,8 +343,14 @@ def test_a_frame_too_small_is_refused_and_nothing_is_created(world):
     c = campaign(world["city"])
     team(world["city"])
     with pytest.raises(DomainError) as caught:
-        campaign_draw(actor=world["planner"], campaign=c, frame_unit=world["counties"]["A"],
-                      level=Level.VILLAGE, size=7, seed=SEED)
+        campaign_draw(
+            actor=world["planner"],
+            campaign=c,
+            frame_unit=world["counties"]["A"],
+            level=Level.VILLAGE,
+            size=7,
+            seed=SEED,
+        )
     assert caught.value.get_codes() == "frame_too_small"
     assert caught.value.status_code == 400
     assert not Visit.objects.filter(campaign=c).exists()
@@ -282,41 +363,74 @@ def test_the_frame_must_lie_in_the_campaign_unit_and_the_level_below_it(world):
     team(county_a)
     planner = person(county_a, roles=[Role.PLANNER])
     with pytest.raises(DomainError) as caught:
-        campaign_draw(actor=planner, campaign=c, frame_unit=world["counties"]["B"],
-                      level=Level.VILLAGE, size=1, seed=SEED)
+        campaign_draw(
+            actor=planner,
+            campaign=c,
+            frame_unit=world["counties"]["B"],
+            level=Level.VILLAGE,
+            size=1,
+            seed=SEED,
+        )
     assert caught.value.get_codes() == "frame_outside_campaign"
     with pytest.raises(DomainError) as caught:
-        campaign_draw(actor=planner, campaign=c, frame_unit=world["city"],
-                      level=Level.VILLAGE, size=1, seed=SEED)
+        campaign_draw(
+            actor=planner,
+            campaign=c,
+            frame_unit=world["city"],
+            level=Level.VILLAGE,
+            size=1,
+            seed=SEED,
+        )
     assert caught.value.get_codes() == "frame_outside_campaign"
     for level in (Level.COUNTY, Level.CITY):
         with pytest.raises(DomainError) as caught:
-            campaign_draw(actor=planner, campaign=c, frame_unit=county_a, level=level, size=1,
-                          seed=SEED)
+            campaign_draw(
+                actor=planner, campaign=c, frame_unit=county_a, level=level, size=1, seed=SEED
+            )
         assert caught.value.get_codes() == "level_not_below_frame"
 
 
 def test_only_planners_of_the_campaign_may_draw(world):
     c = campaign(world["city"])
     team(world["city"])
-    for actor in (person(world["city"], roles=[Role.INSPECTOR]),
-                  person(world["counties"]["B"], roles=[Role.PLANNER])):
+    for actor in (
+        person(world["city"], roles=[Role.INSPECTOR]),
+        person(world["counties"]["B"], roles=[Role.PLANNER]),
+    ):
         with pytest.raises(PermissionDenied):
-            campaign_draw(actor=actor, campaign=c, frame_unit=world["city"],
-                          level=Level.VILLAGE, size=1, seed=SEED)
+            campaign_draw(
+                actor=actor,
+                campaign=c,
+                frame_unit=world["city"],
+                level=Level.VILLAGE,
+                size=1,
+                seed=SEED,
+            )
 
 
 def test_no_teams_is_refused(world):
     county_c = world["counties"]["C"]
     c = campaign(county_c)
     with pytest.raises(Conflict) as caught:
-        campaign_draw(actor=world["planner"], campaign=c, frame_unit=county_c,
-                      level=Level.VILLAGE, size=1, seed=SEED)
+        campaign_draw(
+            actor=world["planner"],
+            campaign=c,
+            frame_unit=county_c,
+            level=Level.VILLAGE,
+            size=1,
+            seed=SEED,
+        )
     assert caught.value.get_codes() == "no_teams"
     team(world["city"])  # owned by the city, not by the campaign's county
     with pytest.raises(Conflict):
-        campaign_draw(actor=world["planner"], campaign=c, frame_unit=county_c,
-                      level=Level.VILLAGE, size=1, seed=SEED)
+        campaign_draw(
+            actor=world["planner"],
+            campaign=c,
+            frame_unit=county_c,
+            level=Level.VILLAGE,
+            size=1,
+            seed=SEED,
+        )
 
 
 def test_units_already_visited_in_the_campaign_are_left_out_of_the_frame(world):
@@ -325,10 +439,22 @@ def test_units_already_visited_in_the_campaign_are_left_out_of_the_frame(world):
     visited = world["villages"]["A"][0]
     visit_add(actor=world["planner"], campaign=c, target=visited, team=crew)
     with pytest.raises(DomainError):
-        campaign_draw(actor=world["planner"], campaign=c, frame_unit=world["counties"]["A"],
-                      level=Level.VILLAGE, size=6, seed=SEED)
-    draw = campaign_draw(actor=world["planner"], campaign=c, frame_unit=world["counties"]["A"],
-                         level=Level.VILLAGE, size=5, seed=SEED)
+        campaign_draw(
+            actor=world["planner"],
+            campaign=c,
+            frame_unit=world["counties"]["A"],
+            level=Level.VILLAGE,
+            size=6,
+            seed=SEED,
+        )
+    draw = campaign_draw(
+        actor=world["planner"],
+        campaign=c,
+        frame_unit=world["counties"]["A"],
+        level=Level.VILLAGE,
+        size=5,
+        seed=SEED,
+    )
     assert visited.code not in draw.frame
     assert len(draw.frame) == 5
     assert Visit.objects.filter(campaign=c, drawn=True).count() == 5
@@ -355,8 +481,14 @@ def test_conflicted_pairings_are_skipped(world):
     y = team(city, three, six, one, name="Y")
 
     size = 18  # all of A, B and C: every D village is conflicted for both teams
-    draw = campaign_draw(actor=world["planner"], campaign=campaign(city), frame_unit=city,
-                         level=Level.VILLAGE, size=size, seed=SEED)
+    draw = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(city),
+        frame_unit=city,
+        level=Level.VILLAGE,
+        size=size,
+        seed=SEED,
+    )
     chosen = target_codes(draw)
     assert set(chosen) == codes(v["A"] + v["B"] + v["C"])
     skipped = [s["unit"] for s in draw.skipped]
@@ -378,8 +510,14 @@ def test_six_years_ago_and_a_city_home_unit_are_no_conflict(world):
     six = person(city, "赵六")
     held(six, world["villages"]["C"][0], end=START - timedelta(days=6 * 365))
     team(city, six, person(city))
-    draw = campaign_draw(actor=world["planner"], campaign=campaign(city), frame_unit=county_c,
-                         level=Level.VILLAGE, size=6, seed=SEED)
+    draw = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(city),
+        frame_unit=county_c,
+        level=Level.VILLAGE,
+        size=6,
+        seed=SEED,
+    )
     assert draw.skipped == []
     assert set(target_codes(draw)) == codes(world["villages"]["C"])
 
@@ -388,14 +526,23 @@ def test_fewer_targets_when_the_frame_runs_out_of_units_a_team_may_inspect(world
     city, v = world["city"], world["villages"]
     local = team(city, person(v["A"][0].parent, "张三"))
     team(city)  # not in the request
-    draw = campaign_draw(actor=world["planner"], campaign=campaign(city), frame_unit=city,
-                         level=Level.VILLAGE, size=24, seed=SEED, teams=[local])
+    draw = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(city),
+        frame_unit=city,
+        level=Level.VILLAGE,
+        size=24,
+        seed=SEED,
+        teams=[local],
+    )
     assert draw.size == 24
     assert set(target_codes(draw)) == codes(v["B"] + v["C"] + v["D"])
     assert {s["unit"] for s in draw.skipped} == codes(v["A"])
     assert Visit.objects.filter(campaign_id=draw.campaign_id, team=local).count() == 18
     assert walk(draw.seed, draw.frame, 24, codes(v["A"])) == (
-        target_codes(draw), [s["unit"] for s in draw.skipped])
+        target_codes(draw),
+        [s["unit"] for s in draw.skipped],
+    )
 
 
 def test_teams_do_not_return_to_the_same_county_in_consecutive_campaigns(world):
@@ -414,19 +561,34 @@ def test_teams_do_not_return_to_the_same_county_in_consecutive_campaigns(world):
     elsewhere = campaign(world["counties"]["C"], date(2015, 4, 1), date(2015, 4, 30))
     VisitFactory(campaign=elsewhere, team=y, target=v["A"][3])
 
-    to_a = campaign_draw(actor=world["planner"], campaign=campaign(city),
-                         frame_unit=world["counties"]["A"], level=Level.VILLAGE, size=3,
-                         seed=SEED)
+    to_a = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(city),
+        frame_unit=world["counties"]["A"],
+        level=Level.VILLAGE,
+        size=3,
+        seed=SEED,
+    )
     assert draws.previous_campaign(to_a.campaign) == previous
     assert visits_by_team(to_a) == {y.pk: set(target_codes(to_a))}
-    to_b = campaign_draw(actor=world["planner"], campaign=campaign(city),
-                         frame_unit=world["counties"]["B"], level=Level.VILLAGE, size=3,
-                         seed=SEED)
+    to_b = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(city),
+        frame_unit=world["counties"]["B"],
+        level=Level.VILLAGE,
+        size=3,
+        seed=SEED,
+    )
     assert visits_by_team(to_b) == {x.pk: set(target_codes(to_b))}
     # County C was visited by neither: the load is shared.
-    to_c = campaign_draw(actor=world["planner"], campaign=campaign(city),
-                         frame_unit=world["counties"]["C"], level=Level.VILLAGE, size=4,
-                         seed=SEED)
+    to_c = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(city),
+        frame_unit=world["counties"]["C"],
+        level=Level.VILLAGE,
+        size=4,
+        seed=SEED,
+    )
     assert sorted(len(s) for s in visits_by_team(to_c).values()) == [2, 2]
 
 
@@ -436,9 +598,14 @@ def test_a_team_returns_when_no_other_team_is_free(world):
     y = team(city, person(v["A"][0].parent, "张三"), name="Y")  # conflicted on county A
     previous = campaign(city, date(2015, 1, 1), date(2015, 1, 31))
     VisitFactory(campaign=previous, team=x, target=v["A"][0])
-    draw = campaign_draw(actor=world["planner"], campaign=campaign(city),
-                         frame_unit=world["counties"]["A"], level=Level.VILLAGE, size=2,
-                         seed=SEED)
+    draw = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(city),
+        frame_unit=world["counties"]["A"],
+        level=Level.VILLAGE,
+        size=2,
+        seed=SEED,
+    )
     assert visits_by_team(draw) == {x.pk: set(target_codes(draw))}
     assert draw.skipped == []
     assert y.pk not in visits_by_team(draw)
@@ -450,28 +617,42 @@ def test_the_draw_runs_in_a_fixed_number_of_queries(world, django_assert_max_num
         team(city, *[person(city) for _ in range(3)])
     c = campaign(city)
     with django_assert_max_num_queries(15):
-        draw = campaign_draw(actor=world["planner"], campaign=c, frame_unit=city,
-                             level=Level.VILLAGE, size=20, seed=SEED)
+        draw = campaign_draw(
+            actor=world["planner"],
+            campaign=c,
+            frame_unit=city,
+            level=Level.VILLAGE,
+            size=20,
+            seed=SEED,
+        )
     assert len(draw.targets) == 20
 
 
 def test_the_draw_is_audited_as_campaign_draw_without_the_seed(world):
     team(world["city"])
-    draw = campaign_draw(actor=world["planner"], campaign=campaign(world["city"]),
-                         frame_unit=world["city"], level=Level.VILLAGE, size=4, seed=SEED)
-    visit_ids = {str(pk) for pk in Visit.objects.filter(
-        campaign_id=draw.campaign_id).values_list("pk", flat=True)}
+    draw = campaign_draw(
+        actor=world["planner"],
+        campaign=campaign(world["city"]),
+        frame_unit=world["city"],
+        level=Level.VILLAGE,
+        size=4,
+        seed=SEED,
+    )
+    visit_ids = {
+        str(pk)
+        for pk in Visit.objects.filter(campaign_id=draw.campaign_id).values_list("pk", flat=True)
+    }
     events = AuditEvent.objects.filter(action="campaign.draw")
     assert {e.object_id for e in events.filter(object_type="visit")} == visit_ids
     assert {e.actor_id for e in events} == {world["planner"].pk}
     event = events.get(object_type="draw")
     assert event.after["commitment"] == draw.commitment
     assert event.after["seed"] == "[redacted]"
-    assert SEED not in json.dumps([e.after for e in AuditEvent.objects.all()],
-                                  ensure_ascii=False)
+    assert SEED not in json.dumps([e.after for e in AuditEvent.objects.all()], ensure_ascii=False)
 
 
 # --- visits added by hand ---------------------------------------------------------------------
+
 
 def test_a_manual_visit_with_a_conflict_of_interest_is_refused(world):
     city, v = world["city"], world["villages"]
@@ -500,19 +681,26 @@ def test_a_manual_visit_is_not_drawn_and_can_be_repeated(world):
     crew = team(world["city"])
     target = world["villages"]["C"][2]
     visit_id = uuid.uuid4()
-    visit, created = visit_add(actor=world["planner"], campaign=c, target=target, team=crew,
-                               visit_id=visit_id)
+    visit, created = visit_add(
+        actor=world["planner"], campaign=c, target=target, team=crew, visit_id=visit_id
+    )
     assert created
     assert visit.pk == visit_id
     assert not visit.drawn
     assert visit.status == VisitStatus.PLANNED
     assert visit.window_start == datetime.combine(START, time.min, tzinfo=SHANGHAI)
-    again, created = visit_add(actor=world["planner"], campaign=c, target=target, team=crew,
-                               visit_id=visit_id)
+    again, created = visit_add(
+        actor=world["planner"], campaign=c, target=target, team=crew, visit_id=visit_id
+    )
     assert (again.pk, created) == (visit_id, False)
     with pytest.raises(Conflict) as caught:
-        visit_add(actor=world["planner"], campaign=c, target=target, team=team(world["city"]),
-                  visit_id=visit_id)
+        visit_add(
+            actor=world["planner"],
+            campaign=c,
+            target=target,
+            team=team(world["city"]),
+            visit_id=visit_id,
+        )
     assert caught.value.get_codes() == "id_conflict"
     assert AuditEvent.objects.filter(action="visit.add", object_id=str(visit_id)).exists()
 
@@ -529,11 +717,21 @@ def test_a_unit_is_targeted_once_per_campaign(world):
     Visit.objects.filter(pk=first.pk).update(status=VisitStatus.CANCELLED)
     visit_add(actor=world["planner"], campaign=c, target=target, team=crew)
 
-    drawn = campaign_draw(actor=world["planner"], campaign=c, frame_unit=world["counties"]["D"],
-                          level=Level.VILLAGE, size=2, seed=SEED)
+    drawn = campaign_draw(
+        actor=world["planner"],
+        campaign=c,
+        frame_unit=world["counties"]["D"],
+        level=Level.VILLAGE,
+        size=2,
+        seed=SEED,
+    )
     with pytest.raises(Conflict) as caught:
-        visit_add(actor=world["planner"], campaign=c, target=Unit.objects.get(
-            pk=drawn.targets[0]), team=crew)
+        visit_add(
+            actor=world["planner"],
+            campaign=c,
+            target=Unit.objects.get(pk=drawn.targets[0]),
+            team=crew,
+        )
     assert caught.value.get_codes() == "already_targeted"
 
 
@@ -543,17 +741,26 @@ def test_a_manual_visit_window_lies_inside_the_campaign(world):
     target = world["villages"]["B"][3]
     early = datetime(2015, 5, 31, 23, 0, tzinfo=SHANGHAI)
     with pytest.raises(ValidationError) as caught:
-        visit_add(actor=world["planner"], campaign=c, target=target, team=crew,
-                  window_start=early)
+        visit_add(actor=world["planner"], campaign=c, target=target, team=crew, window_start=early)
     assert "window_start" in caught.value.detail
     with pytest.raises(ValidationError) as caught:
-        visit_add(actor=world["planner"], campaign=c, target=target, team=crew,
-                  window_start=datetime(2015, 6, 10, 9, tzinfo=SHANGHAI),
-                  window_end=datetime(2015, 6, 9, 9, tzinfo=SHANGHAI))
+        visit_add(
+            actor=world["planner"],
+            campaign=c,
+            target=target,
+            team=crew,
+            window_start=datetime(2015, 6, 10, 9, tzinfo=SHANGHAI),
+            window_end=datetime(2015, 6, 9, 9, tzinfo=SHANGHAI),
+        )
     assert "window_end" in caught.value.detail
-    visit, _ = visit_add(actor=world["planner"], campaign=c, target=target, team=crew,
-                         window_start=datetime(2015, 6, 10, 9, tzinfo=SHANGHAI),
-                         window_end=datetime(2015, 6, 12, 17, tzinfo=SHANGHAI))
+    visit, _ = visit_add(
+        actor=world["planner"],
+        campaign=c,
+        target=target,
+        team=crew,
+        window_start=datetime(2015, 6, 10, 9, tzinfo=SHANGHAI),
+        window_end=datetime(2015, 6, 12, 17, tzinfo=SHANGHAI),
+    )
     assert visit.window_end == datetime(2015, 6, 12, 17, tzinfo=SHANGHAI)
 
 
@@ -562,22 +769,27 @@ def test_a_manual_visit_outside_the_campaign_unit_or_by_a_stranger_is_refused(wo
     c = campaign(county_a)
     crew = team(world["city"])
     with pytest.raises(DomainError) as caught:
-        visit_add(actor=world["planner"], campaign=c, target=world["villages"]["B"][0],
-                  team=crew)
+        visit_add(actor=world["planner"], campaign=c, target=world["villages"]["B"][0], team=crew)
     assert caught.value.get_codes() == "target_outside_campaign"
     with pytest.raises(PermissionDenied):
-        visit_add(actor=person(world["counties"]["B"], roles=[Role.PLANNER]), campaign=c,
-                  target=world["villages"]["A"][0], team=crew)
+        visit_add(
+            actor=person(world["counties"]["B"], roles=[Role.PLANNER]),
+            campaign=c,
+            target=world["villages"]["A"][0],
+            team=crew,
+        )
 
 
 # --- the reveal ---------------------------------------------------------------------------------
+
 
 def test_the_seed_is_revealed_only_after_the_campaign_ends(world):
     city, v = world["city"], world["villages"]
     team(city, person(v["A"][0].parent))  # conflicted on A: A villages are skipped
     c = campaign(city)
-    draw = campaign_draw(actor=world["planner"], campaign=c, frame_unit=city,
-                         level=Level.VILLAGE, size=12, seed=SEED)
+    draw = campaign_draw(
+        actor=world["planner"], campaign=c, frame_unit=city, level=Level.VILLAGE, size=12, seed=SEED
+    )
     for today in (START - timedelta(days=1), START, END):
         with pytest.raises(Conflict) as caught:
             draw_reveal(campaign=c, today=today)
@@ -589,7 +801,10 @@ def test_the_seed_is_revealed_only_after_the_campaign_ends(world):
     assert hashlib.sha256(revealed["seed"].encode()).hexdigest() == revealed["commitment"]
     assert revealed["commitment"] == draw.commitment
     assert (revealed["frame_unit"], revealed["level"], revealed["size"]) == (
-        str(city.pk), "village", 12)
+        str(city.pk),
+        "village",
+        12,
+    )
     assert revealed["algorithm"] == "sha256-rank-v1"
     assert revealed["frame"] == draw.frame
     skipped = {s["unit"] for s in revealed["skipped"]}
@@ -599,8 +814,9 @@ def test_the_seed_is_revealed_only_after_the_campaign_ends(world):
     assert taken == [t["code"] for t in revealed["targets"]]
     assert met == [s["unit"] for s in revealed["skipped"]]
     by_code = {u.code: u for u in Unit.objects.filter(code__in=taken)}
-    assert revealed["targets"] == [{"id": str(by_code[code].pk), "code": code,
-                                    "name": by_code[code].name} for code in taken]
+    assert revealed["targets"] == [
+        {"id": str(by_code[code].pk), "code": code, "name": by_code[code].name} for code in taken
+    ]
 
 
 def test_no_draw_no_reveal(world):
@@ -610,17 +826,39 @@ def test_no_draw_no_reveal(world):
 
 # --- the verifier's command ---------------------------------------------------------------------
 
+
 def test_rerun_draw_from_a_seed_and_a_frame_file(tmp_path):
     frame = tmp_path / "codes.txt"
-    frame.write_text("# the example of docs/DRAW.md\n" + "\n".join(EXAMPLE_DIGESTS) + "\n\n",
-                     encoding="utf-8")
+    frame.write_text(
+        "# the example of docs/DRAW.md\n" + "\n".join(EXAMPLE_DIGESTS) + "\n\n", encoding="utf-8"
+    )
     out = StringIO()
-    call_command("rerun_draw", "--seed", SEED, "--size", "3", "--frame-file", str(frame),
-                 stdout=out, stderr=StringIO())
+    call_command(
+        "rerun_draw",
+        "--seed",
+        SEED,
+        "--size",
+        "3",
+        "--frame-file",
+        str(frame),
+        stdout=out,
+        stderr=StringIO(),
+    )
     assert out.getvalue().split() == EXAMPLE_RANKING[:3]
     out, err = StringIO(), StringIO()
-    call_command("rerun_draw", "--seed", SEED, "--size", "2", "--frame-file", str(frame),
-                 "--skip", "341322102201", stdout=out, stderr=err)
+    call_command(
+        "rerun_draw",
+        "--seed",
+        SEED,
+        "--size",
+        "2",
+        "--frame-file",
+        str(frame),
+        "--skip",
+        "341322102201",
+        stdout=out,
+        stderr=err,
+    )
     assert out.getvalue().split() == ["341323103201", "341322101201"]
     assert "341322102201" in err.getvalue()
 
@@ -629,8 +867,14 @@ def test_rerun_draw_checks_a_revealed_campaign(world):
     city, v = world["city"], world["villages"]
     team(city, person(v["B"][0].parent))
     ended = campaign(city, date(2015, 3, 1), date(2015, 3, 31))
-    draw = campaign_draw(actor=world["planner"], campaign=ended, frame_unit=city,
-                         level=Level.VILLAGE, size=15, seed=SEED)
+    draw = campaign_draw(
+        actor=world["planner"],
+        campaign=ended,
+        frame_unit=city,
+        level=Level.VILLAGE,
+        size=15,
+        seed=SEED,
+    )
     out = StringIO()
     call_command("rerun_draw", "--campaign", str(ended.pk), stdout=out)
     text = out.getvalue()
@@ -645,7 +889,13 @@ def test_rerun_draw_checks_a_revealed_campaign(world):
 
     today = date.today()
     running = campaign(city, today - timedelta(days=1), today + timedelta(days=30))
-    campaign_draw(actor=world["planner"], campaign=running, frame_unit=city,
-                  level=Level.VILLAGE, size=1, seed=SEED)
+    campaign_draw(
+        actor=world["planner"],
+        campaign=running,
+        frame_unit=city,
+        level=Level.VILLAGE,
+        size=1,
+        seed=SEED,
+    )
     with pytest.raises(CommandError):
         call_command("rerun_draw", "--campaign", str(running.pk), stdout=StringIO())

@@ -27,8 +27,9 @@ def admin_url() -> str:
     url = urlunsplit(parts._replace(path=f"/{name}", scheme="postgresql"))
     try:
         with psycopg.connect(url, autocommit=True) as conn:
-            if not conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
-                                ).fetchone()[0]:
+            if not conn.execute(
+                "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+            ).fetchone()[0]:
                 pytest.fail(f"{base}: not a superuser; set DATABASE_ADMIN_URL to one")
     except psycopg.OperationalError as exc:
         pytest.fail(f"the tamper tests need a superuser: set DATABASE_ADMIN_URL ({exc})")
@@ -68,6 +69,7 @@ def newest_seq() -> int:
 def gaps_after(seq: int) -> list[int]:
     """Sequence numbers above `seq` sealed as gaps (rolled-back values)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT seq FROM audit_seal WHERE kind = 'gap' AND seq > %s ORDER BY seq",
-                       [seq])
+        cursor.execute(
+            "SELECT seq FROM audit_seal WHERE kind = 'gap' AND seq > %s ORDER BY seq", [seq]
+        )
         return [row[0] for row in cursor.fetchall()]

@@ -19,10 +19,16 @@ from tests.conftest import bearer
 from tests.factories import PASSWORD, UnitFactory, UserFactory
 from tests.trail.sealing import seal_all
 
-AUDIT_PATHS = ["/api/v1/audit/events", "/api/v1/audit/events.csv",
-               "/api/v1/audit/events?format=csv", "/api/v1/audit/events/1/proof",
-               "/api/v1/audit/verify", "/api/v1/audit/head", "/api/v1/audit/consistency?first=1",
-               "/api/v1/audit/nothing-here"]
+AUDIT_PATHS = [
+    "/api/v1/audit/events",
+    "/api/v1/audit/events.csv",
+    "/api/v1/audit/events?format=csv",
+    "/api/v1/audit/events/1/proof",
+    "/api/v1/audit/verify",
+    "/api/v1/audit/head",
+    "/api/v1/audit/consistency?first=1",
+    "/api/v1/audit/nothing-here",
+]
 PAGES = ["/audit/", "/audit/verify/", "/audit/object/unit/1/"]
 
 
@@ -32,8 +38,7 @@ def auditor():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("roles", [["planner"], ["leader"], ["inspector"], ["unit_official"],
-                                   None])
+@pytest.mark.parametrize("roles", [["planner"], ["leader"], ["inspector"], ["unit_official"], None])
 def test_everyone_but_auditors_gets_404_on_every_audit_path(api, roles):
     client = bearer(UserFactory(roles=roles)) if roles else api
     for path in AUDIT_PATHS:
@@ -72,12 +77,12 @@ def test_list_filters_and_pagination(auditor):
     assert rest["next"] is None
     by_id = client.get("/api/v1/audit/events", {"actor": str(actor.pk)}).json()["results"]
     assert len(by_id) == 3
-    history = client.get("/api/v1/audit/events", {"object_type": "unit",
-                                                   "object_id": str(unit.pk)}).json()["results"]
+    history = client.get(
+        "/api/v1/audit/events", {"object_type": "unit", "object_id": str(unit.pk)}
+    ).json()["results"]
     assert [e["action"] for e in history][-1] == "unit.create"
     now = timezone.now()
-    window = {"from": began.isoformat(), "to": now.isoformat(),
-              "action": "unit.rename"}
+    window = {"from": began.isoformat(), "to": now.isoformat(), "action": "unit.rename"}
     assert len(client.get("/api/v1/audit/events", window).json()["results"]) == 3
     later = {"from": (now + timedelta(days=1)).date().isoformat()}
     assert client.get("/api/v1/audit/events", later).json()["results"] == []
@@ -87,11 +92,17 @@ def test_list_filters_and_pagination(auditor):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("params", [{"actor": "nobody-at-all"}, {"actor": "999999999"},
-                                    {"actor": "99999999999999999999999"},
-                                    {"object_id": "00000000-0000-0000-0000-000000000000"},
-                                    {"object_type": "unit", "object_id": "no-such"},
-                                    {"action": "'; DROP TABLE audit_event; --"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"actor": "nobody-at-all"},
+        {"actor": "999999999"},
+        {"actor": "99999999999999999999999"},
+        {"object_id": "00000000-0000-0000-0000-000000000000"},
+        {"object_type": "unit", "object_id": "no-such"},
+        {"action": "'; DROP TABLE audit_event; --"},
+    ],
+)
 def test_unknown_actor_or_object_is_an_empty_page(auditor, params):
     answer = bearer(auditor).get("/api/v1/audit/events", params)
     assert answer.status_code == 200
@@ -116,10 +127,14 @@ def test_verify_proof_and_public_key_endpoints(auditor, api):
     assert client.get(f"/api/v1/audit/events/{seq + 10**6}/proof").status_code == 404
     consistency = client.get("/api/v1/audit/consistency", {"first": 1}).json()
     assert check_proof.consistency_ok(
-        1, seq, bytes.fromhex(proof["leaf_hash"]) if seq == 1 else
-        bytes.fromhex(client.get("/api/v1/audit/events/1/proof").json()["leaf_hash"]),
+        1,
+        seq,
+        bytes.fromhex(proof["leaf_hash"])
+        if seq == 1
+        else bytes.fromhex(client.get("/api/v1/audit/events/1/proof").json()["leaf_hash"]),
         bytes.fromhex(consistency["second"]["root"]),
-        [bytes.fromhex(h) for h in consistency["proof"]])
+        [bytes.fromhex(h) for h in consistency["proof"]],
+    )
 
 
 @pytest.mark.django_db
@@ -130,7 +145,9 @@ def test_csv_export_streams_80k_rows_in_constant_memory(auditor):
             "INSERT INTO audit_event (actor_id, actor_label, action, operation, object_type,"
             " object_id, after, ip, device_id) SELECT %s, 'bulk', 'bench.write', 'event',"
             " 'bench', g::text, jsonb_build_object('n', g, 'text', '批量测试数据 ' || g),"
-            " '10.0.0.1', 'pad-1' FROM generate_series(1, %s) g", [auditor.pk, rows])
+            " '10.0.0.1', 'pad-1' FROM generate_series(1, %s) g",
+            [auditor.pk, rows],
+        )
     answer = bearer(auditor).get("/api/v1/audit/events.csv", {"action": "bench.write"})
     assert answer.status_code == 200
     assert answer.streaming

@@ -47,9 +47,12 @@ def test_every_table_of_the_domain_is_audited():
 def test_api_change_names_actor_ip_device_and_request(api):
     user = UserFactory(username="planner1")
     start = head()
-    answer = api.post("/api/v1/auth/token",
-                      {"username": "planner1", "password": PASSWORD, "device_id": "pad-7"},
-                      format="json", HTTP_X_REQUEST_ID="req-42")
+    answer = api.post(
+        "/api/v1/auth/token",
+        {"username": "planner1", "password": PASSWORD, "device_id": "pad-7"},
+        format="json",
+        HTTP_X_REQUEST_ID="req-42",
+    )
     assert answer.status_code == 200
     assert answer["X-Request-ID"] == "req-42"
     event = events_after(start, object_type="device_session").get()
@@ -70,8 +73,9 @@ def test_queryset_update_and_bulk_create_are_captured_with_changed_fields_only()
     start = head()
     with context.user_context(actor), context.action("unit.rename"):
         Unit.objects.filter(pk=city.pk).update(name="新名")
-        Unit.objects.bulk_create([Unit(code="777000000001", name="批量", level="city",
-                                       path="777000000001/")])
+        Unit.objects.bulk_create(
+            [Unit(code="777000000001", name="批量", level="city", path="777000000001/")]
+        )
     update, create = events_after(start)
     assert update.action == "unit.rename"
     assert update.operation == "update"
@@ -128,11 +132,14 @@ def test_context_after_a_rolled_back_transaction_is_applied_again():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_event SET action = 'forged'",
-    "DELETE FROM audit_event",
-    "TRUNCATE audit_event",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET action = 'forged'",
+        "DELETE FROM audit_event",
+        "TRUNCATE audit_event",
+    ],
+)
 def test_the_application_role_cannot_change_events(statement):
     UnitFactory()
     before = AuditEvent.objects.count()
@@ -159,12 +166,26 @@ def test_a_change_outside_the_application_is_an_event_without_actor():
 @pytest.mark.django_db(transaction=True)
 def test_a_management_command_is_the_named_job():
     start = head()
-    env = dict(os.environ, DATABASE_URL=database_url_for(connection.settings_dict["NAME"]),
-               DJANGO_SUPERUSER_PASSWORD="a-long-enough-pass")
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url_for(connection.settings_dict["NAME"]),
+        DJANGO_SUPERUSER_PASSWORD="a-long-enough-pass",
+    )
     subprocess.run(
-        [sys.executable, "manage.py", "createsuperuser", "--noinput", "--username", "root2",
-         "--email", "root2@example.org"],
-        cwd=ROOT, env=env, check=True, capture_output=True,
+        [
+            sys.executable,
+            "manage.py",
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            "root2",
+            "--email",
+            "root2@example.org",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     event = events_after(start, object_type="user").get()
     assert event.actor_label == "job:manage.py createsuperuser"
@@ -179,7 +200,8 @@ def test_a_worker_task_is_the_named_job(celery_worker):
     user = UserFactory()
     stale = DeviceSession.objects.create(user=user, device_id="old", refresh_jti="x")
     DeviceSession.objects.filter(pk=stale.pk).update(
-        refreshed_at=timezone.now() - timedelta(days=400))
+        refreshed_at=timezone.now() - timedelta(days=400)
+    )
     start = head()
     expire_idle_device_sessions.apply_async(queue=celery_worker.queue)
     deadline = time.monotonic() + 30
@@ -199,10 +221,18 @@ def test_an_admin_change_is_attributed_to_the_signed_in_user(client):
     unit = UnitFactory(name="后台前")
     client.post("/accounts/login/", {"username": "boss", "password": PASSWORD})
     start = head()
-    answer = client.post(f"/admin/audits/unit/{unit.pk}/change/", {
-        "code": unit.code, "name": "后台后", "level": unit.level, "parent": "",
-        "lat": "33.6", "lon": "117.0", "version": "1",
-    })
+    answer = client.post(
+        f"/admin/audits/unit/{unit.pk}/change/",
+        {
+            "code": unit.code,
+            "name": "后台后",
+            "level": unit.level,
+            "parent": "",
+            "lat": "33.6",
+            "lon": "117.0",
+            "version": "1",
+        },
+    )
     assert answer.status_code == 302, answer.content.decode()[:2000]
     event = events_after(start, object_type="unit").get()
     assert event.actor_id == admin.pk

@@ -41,7 +41,7 @@ def test_merkle_proofs_agree_with_the_definition_and_the_independent_checker():
         leaves = [merkle.leaf_hash(b"%d" % i) for i in range(size)]
 
         def hasher(parts, leaves=leaves):
-            return {(lv, i): _naive_root(leaves[i << lv:(i + 1) << lv]) for lv, i in parts}
+            return {(lv, i): _naive_root(leaves[i << lv : (i + 1) << lv]) for lv, i in parts}
 
         root = _naive_root(leaves)
         assert merkle.root_of(leaves) == root
@@ -82,11 +82,14 @@ def test_seals_in_order_records_a_rolled_back_value_as_a_gap_and_signs_the_head(
 def test_a_hole_held_by_an_inflight_transaction_waits_then_fills():
     UnitFactory()
     seal_all()
-    url = database_url_for(connection.settings_dict["NAME"]).replace("postgres://",
-                                                                       "postgresql://", 1)
+    url = database_url_for(connection.settings_dict["NAME"]).replace(
+        "postgres://", "postgresql://", 1
+    )
     with psycopg.connect(url) as other:  # a writer still in flight: its seq is drawn
-        other.execute("INSERT INTO audit_event (action, operation, object_type, object_id)"
-                      " VALUES ('test.slow', 'event', 'test', 'slow')")
+        other.execute(
+            "INSERT INTO audit_event (action, operation, object_type, object_id)"
+            " VALUES ('test.slow', 'event', 'test', 'slow')"
+        )
         slow = other.execute("SELECT max(seq) FROM audit_event").fetchone()[0]
         UnitFactory()  # commits after it, with a higher seq
         run = seal()
@@ -111,10 +114,20 @@ def test_proof_is_checked_by_the_script_without_database(tmp_path):
     assert check_proof.check(proof, base64.b64decode(key), published=older) == []
     (tmp_path / "proof.json").write_text(json.dumps(proof))
     (tmp_path / "head.json").write_text(json.dumps(older))
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DATABASE", "REDIS", "SECRET", "DJANGO"))}
-    script = [sys.executable, str(ROOT / "audits/trail/check_proof.py"), "proof.json",
-              "--public-key", key, "--head", "head.json"]
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE", "REDIS", "SECRET", "DJANGO"))
+    }
+    script = [
+        sys.executable,
+        str(ROOT / "audits/trail/check_proof.py"),
+        "proof.json",
+        "--public-key",
+        key,
+        "--head",
+        "head.json",
+    ]
     done = subprocess.run(script, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.startswith(f"OK: event {seq}")
@@ -125,8 +138,15 @@ def test_proof_is_checked_by_the_script_without_database(tmp_path):
     assert "do not hash to the sealed leaf" in done.stdout
     (tmp_path / "proof.json").write_text(json.dumps(proof))
     out = io.StringIO()
-    call_command("check_audit_proof", str(tmp_path / "proof.json"), "--public-key", key,
-                 "--head", str(tmp_path / "head.json"), stdout=out)
+    call_command(
+        "check_audit_proof",
+        str(tmp_path / "proof.json"),
+        "--public-key",
+        key,
+        "--head",
+        str(tmp_path / "head.json"),
+        stdout=out,
+    )
     assert out.getvalue().startswith("OK:")
 
 
@@ -158,18 +178,36 @@ def test_daily_head_is_mailed_to_auditors(settings):
 
 @pytest.mark.worker
 def test_worker_and_beat_seal_within_seconds(celery_worker, tmp_path):
-    env = dict(os.environ, DATABASE_URL=database_url_for(connection.settings_dict["NAME"]),
-               CELERY_TASK_DEFAULT_QUEUE=celery_worker.queue, AUDIT_SEAL_INTERVAL_SECONDS="0.5")
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url_for(connection.settings_dict["NAME"]),
+        CELERY_TASK_DEFAULT_QUEUE=celery_worker.queue,
+        AUDIT_SEAL_INTERVAL_SECONDS="0.5",
+    )
     beat = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "server", "beat", "-l", "warning",
-         "-s", str(tmp_path / "beat-schedule")],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "server",
+            "beat",
+            "-l",
+            "warning",
+            "-s",
+            str(tmp_path / "beat-schedule"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         lags = []
         for _ in range(3):
             UnitFactory()
             committed, target = time.monotonic(), newest_seq()
-            while (current_head() is None or current_head().tree_size < target):
+            while current_head() is None or current_head().tree_size < target:
                 assert time.monotonic() - committed < 15, "not sealed within 15 s"
                 time.sleep(0.05)
             lags.append(time.monotonic() - committed)

@@ -25,8 +25,10 @@ from tests.trail.sealing import gaps_after, newest_seq, seal_all, superuser
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-COLUMNS = ("seq, at, actor_id, actor_label, action, operation, object_type, object_id, before,"
-           " after, ip, device_id, request_id, db_role, txid")
+COLUMNS = (
+    "seq, at, actor_id, actor_label, action, operation, object_type, object_id, before,"
+    " after, ip, device_id, request_id, db_role, txid"
+)
 
 
 @pytest.fixture
@@ -48,8 +50,10 @@ class Restore:
     def __init__(self, conn, seqs) -> None:
         self.conn, self.seqs = conn, list(seqs)
         conn.execute("DROP TABLE IF EXISTS saved_events")
-        conn.execute("CREATE TEMP TABLE saved_events AS SELECT * FROM audit_event"
-                     " WHERE seq = ANY(%s)", [self.seqs])
+        conn.execute(
+            "CREATE TEMP TABLE saved_events AS SELECT * FROM audit_event WHERE seq = ANY(%s)",
+            [self.seqs],
+        )
 
     def __call__(self) -> None:
         self.conn.execute("DELETE FROM audit_event WHERE seq = ANY(%s)", [self.seqs])
@@ -70,8 +74,10 @@ def test_changed_field(trail):
     seq = trail.seqs[1]
     with superuser() as su:
         restore = Restore(su, [seq])
-        su.execute("UPDATE audit_event SET after = jsonb_set(after, '{name}', '\"篡改\"')"
-                   " WHERE seq = %s", [seq])
+        su.execute(
+            "UPDATE audit_event SET after = jsonb_set(after, '{name}', '\"篡改\"') WHERE seq = %s",
+            [seq],
+        )
         try:
             assert_caught(seq, "changed")
         finally:
@@ -115,11 +121,13 @@ def test_inserted_event_in_a_sealed_gap():
     assert report.gap_count >= 1
     gap = gaps_after(start)[0]
     with superuser() as su:
-        su.execute(f"INSERT INTO audit_event ({COLUMNS}) SELECT %s, at,"  # noqa: S608
-                   " actor_id, actor_label,"
-                   " action, operation, object_type, object_id, before, after, ip, device_id,"
-                   " request_id, db_role, txid FROM audit_event WHERE seq = %s",
-                   [gap, gap - 1])
+        su.execute(
+            f"INSERT INTO audit_event ({COLUMNS}) SELECT %s, at,"  # noqa: S608
+            " actor_id, actor_label,"
+            " action, operation, object_type, object_id, before, after, ip, device_id,"
+            " request_id, db_role, txid FROM audit_event WHERE seq = %s",
+            [gap, gap - 1],
+        )
         try:
             assert_caught(gap, "inserted")
         finally:
@@ -145,8 +153,9 @@ def test_changed_timestamp(trail):
     seq = trail.seqs[3]
     with superuser() as su:
         restore = Restore(su, [seq])
-        su.execute("UPDATE audit_event SET at = at - interval '1 microsecond' WHERE seq = %s",
-                   [seq])
+        su.execute(
+            "UPDATE audit_event SET at = at - interval '1 microsecond' WHERE seq = %s", [seq]
+        )
         try:
             assert_caught(seq, "changed")
         finally:
@@ -156,16 +165,20 @@ def test_changed_timestamp(trail):
 def test_object_no_longer_matches_its_last_event(trail):
     unit = trail.units[0]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT max(seq) FROM audit_event WHERE object_type = 'unit'"
-                       " AND object_id = %s AND after ? 'name'", [str(unit.pk)])
+        cursor.execute(
+            "SELECT max(seq) FROM audit_event WHERE object_type = 'unit'"
+            " AND object_id = %s AND after ? 'name'",
+            [str(unit.pk)],
+        )
         last = cursor.fetchone()[0]
     with superuser() as su:  # the row changes, with the capture trigger off: no event
         su.execute("UPDATE audits_unit SET name = '无记录的修改' WHERE id = %s", [unit.pk])
         try:
             assert_caught(last, "object")
         finally:
-            su.execute("UPDATE audits_unit SET name = %s WHERE id = %s",
-                       [unit.name + "·改", unit.pk])
+            su.execute(
+                "UPDATE audits_unit SET name = %s WHERE id = %s", [unit.name + "·改", unit.pk]
+            )
     assert verify().ok
 
 
@@ -178,8 +191,11 @@ def test_row_and_leaf_rewritten_with_recomputed_plain_hash(trail):
         su.execute("UPDATE audit_event SET actor_label = 'forged' WHERE seq = %s", [seq])
         from audits.trail.sql import CANONICAL_EVENT
 
-        canonical = su.execute(f"SELECT {CANONICAL_EVENT} FROM audit_event e"  # noqa: S608
-                               " WHERE seq = %s", [seq]).fetchone()[0]
+        canonical = su.execute(
+            f"SELECT {CANONICAL_EVENT} FROM audit_event e"  # noqa: S608
+            " WHERE seq = %s",
+            [seq],
+        ).fetchone()[0]
         forged = hashlib.sha256(b"\x00" + canonical.encode()).digest()
         su.execute("UPDATE audit_seal SET leaf = %s WHERE seq = %s", [forged, seq])
         try:
@@ -202,17 +218,22 @@ def test_head_rewritten_and_signed_with_another_key(trail):
     head = current_head()
     forged_root = hashlib.sha256(b"another history").digest()
     signature = Ed25519PrivateKey.generate().sign(
-        head_message(head.tree_size, forged_root, head.signed_at))
+        head_message(head.tree_size, forged_root, head.signed_at)
+    )
     with superuser() as su:
-        su.execute("UPDATE audit_head SET root = %s, signature = %s WHERE tree_size = %s",
-                   [forged_root, signature, head.tree_size])
+        su.execute(
+            "UPDATE audit_head SET root = %s, signature = %s WHERE tree_size = %s",
+            [forged_root, signature, head.tree_size],
+        )
         try:
             report = verify()
             assert report.first_bad_seq == head.tree_size
             assert {"bad_head", "bad_signature"} <= {p.kind for p in report.problems}
         finally:
-            su.execute("UPDATE audit_head SET root = %s, signature = %s WHERE tree_size = %s",
-                       [head.root, head.signature, head.tree_size])
+            su.execute(
+                "UPDATE audit_head SET root = %s, signature = %s WHERE tree_size = %s",
+                [head.root, head.signature, head.tree_size],
+            )
     assert verify().ok
 
 
@@ -242,8 +263,14 @@ def test_dropping_newest_events_and_resealing_is_caught_by_an_older_head(tmp_pat
     head_file = tmp_path / "head.json"
     head_file.write_text(json.dumps(held))
     with pytest.raises(CommandError):
-        call_command("check_audit_proof", str(path), "--public-key",
-                     proofs.public_key_info()["public_key"], "--head", str(head_file))
+        call_command(
+            "check_audit_proof",
+            str(path),
+            "--public-key",
+            proofs.public_key_info()["public_key"],
+            "--head",
+            str(head_file),
+        )
 
 
 @pytest.mark.parametrize("table", ["audit_event", "audit_seal", "audit_head", "audit_node"])
@@ -251,10 +278,16 @@ def test_application_role_cannot_change_or_delete(table):
     UserFactory()
     seal_all()
     column = {"audit_head": "tree_size", "audit_node": "level"}.get(table, "seq")
-    for statement in (f"UPDATE {table} SET {column} = {column}",  # noqa: S608
-                      f"DELETE FROM {table}", f"TRUNCATE {table}"):  # noqa: S608
-        with pytest.raises(DatabaseError) as refused, transaction.atomic(), \
-                connection.cursor() as cursor:
+    for statement in (
+        f"UPDATE {table} SET {column} = {column}",  # noqa: S608
+        f"DELETE FROM {table}",  # noqa: S608
+        f"TRUNCATE {table}",
+    ):
+        with (
+            pytest.raises(DatabaseError) as refused,
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(statement)
         assert refused.value.__cause__.sqlstate == "42501"  # insufficient_privilege
     with connection.cursor() as cursor:

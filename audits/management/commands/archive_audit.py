@@ -24,7 +24,7 @@ from audits.trail.sql import CANONICAL_EVENT
 class Command(BaseCommand):
     help = "Export sealed audit events to a self-verifying archive file (deletes nothing)."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--out", required=True, help="file to write (.jsonl.gz)")
         parser.add_argument("--from-seq", type=int, default=1)
         parser.add_argument("--upto", type=int, help="last sequence number wanted")
@@ -44,8 +44,10 @@ class Command(BaseCommand):
                 cursor.execute("SELECT max(tree_size) FROM audit_head")
                 target = cursor.fetchone()[0] or 0
             # The archive ends at a signed head: the first one that covers the target.
-            cursor.execute("SELECT min(tree_size) FROM audit_head WHERE tree_size >= %s",
-                           [max(target, options["from_seq"])])
+            cursor.execute(
+                "SELECT min(tree_size) FROM audit_head WHERE tree_size >= %s",
+                [max(target, options["from_seq"])],
+            )
             size = cursor.fetchone()[0]
             if size is None:
                 raise CommandError("nothing sealed that far yet: run the sealer first")
@@ -53,9 +55,14 @@ class Command(BaseCommand):
             first = options["from_seq"]
             parts = merkle.decompose(0, first - 1)
             known = subtree_hasher(cursor)(parts) if parts else {}
-            header = {"format": "duchaa-audit-archive/v1", "first_seq": first,
-                      "last_seq": size, "prefix": [known[p].hex() for p in parts],
-                      "head": head.as_dict(), "public_key": keys.public_key_b64()}
+            header = {
+                "format": "duchaa-audit-archive/v1",
+                "first_seq": first,
+                "last_seq": size,
+                "prefix": [known[p].hex() for p in parts],
+                "head": head.as_dict(),
+                "public_key": keys.public_key_b64(),
+            }
             count = 0
             with gzip.open(options["out"], "wt", encoding="utf-8") as out:
                 out.write(json.dumps(header, ensure_ascii=False) + "\n")
@@ -65,15 +72,27 @@ class Command(BaseCommand):
                     rows.execute(
                         f"SELECT s.seq, s.kind, s.mac, {CANONICAL_EVENT} FROM audit_seal s"  # noqa: S608
                         " LEFT JOIN audit_event e ON e.seq = s.seq"
-                        " WHERE s.seq BETWEEN %s AND %s ORDER BY s.seq", [first, size])
+                        " WHERE s.seq BETWEEN %s AND %s ORDER BY s.seq",
+                        [first, size],
+                    )
                     for seq, kind, mac, canonical in rows:
                         if kind == "gap":
                             canonical = merkle.gap_bytes(seq).decode()
                         elif canonical is None:
-                            raise CommandError(f"event {seq} is sealed but missing: run "
-                                               "verify_audit")
-                        out.write(json.dumps({"seq": seq, "kind": kind, "canonical": canonical,
-                                              "mac": bytes(mac).hex()}, ensure_ascii=False)
-                                  + "\n")
+                            raise CommandError(
+                                f"event {seq} is sealed but missing: run verify_audit"
+                            )
+                        out.write(
+                            json.dumps(
+                                {
+                                    "seq": seq,
+                                    "kind": kind,
+                                    "canonical": canonical,
+                                    "mac": bytes(mac).hex(),
+                                },
+                                ensure_ascii=False,
+                            )
+                            + "\n"
+                        )
                         count += 1
         self.stdout.write(f"archived {count} leaves {first}..{size} to {options['out']}")

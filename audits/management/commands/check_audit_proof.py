@@ -14,7 +14,7 @@ class Command(BaseCommand):
     requires_system_checks: list = []
     requires_migrations_checks = False
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("proof")
         parser.add_argument("--public-key", required=True)
         parser.add_argument("--head")

@@ -41,19 +41,27 @@ def walk(ranked: list[str], size: int, skipped: dict[str, str]) -> list[tuple[st
 
 
 class Command(BaseCommand):
-    help = ("Rerun the documented draw (docs/DRAW.md): rank the frame's codes by "
-            "SHA-256(seed:code) and print the chosen ones; with --campaign, check a revealed "
-            "draw against its stored targets.")
+    help = (
+        "Rerun the documented draw (docs/DRAW.md): rank the frame's codes by "
+        "SHA-256(seed:code) and print the chosen ones; with --campaign, check a revealed "
+        "draw against its stored targets."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--seed", help="the revealed seed")
         parser.add_argument("--size", type=int, help="how many targets were drawn")
         parser.add_argument("--frame-file", help="the frame's unit codes, one a line")
-        parser.add_argument("--skip", action="append", default=[], metavar="CODE",
-                            help="a code the draw skipped (conflict of interest); repeatable")
+        parser.add_argument(
+            "--skip",
+            action="append",
+            default=[],
+            metavar="CODE",
+            help="a code the draw skipped (conflict of interest); repeatable",
+        )
         parser.add_argument("--campaign", help="id of a campaign whose draw is revealed")
-        parser.add_argument("--digests", action="store_true",
-                            help="print each code's SHA-256(seed:code) beside it")
+        parser.add_argument(
+            "--digests", action="store_true", help="print each code's SHA-256(seed:code) beside it"
+        )
 
     def handle(self, *args, seed, size, frame_file, skip, campaign, digests, **options) -> None:
         if campaign:
@@ -101,8 +109,10 @@ class Command(BaseCommand):
         out = self.stdout.write
         out(f"seed        {seed}")
         out(f"commitment  {revealed['commitment']}")
-        out(f"frame       {len(frame)} codes, size {revealed['size']}, "
-            f"{len(stored)} targets, {len(skipped)} skipped")
+        out(
+            f"frame       {len(frame)} codes, size {revealed['size']}, "
+            f"{len(stored)} targets, {len(skipped)} skipped"
+        )
         walked = walk(rank(seed, frame), revealed["size"], skipped)
         for code, what in walked:
             note = "" if what == "target" else f"  skipped: {what}"

@@ -13,16 +13,20 @@ from audits.trail.verify import verify
 class Command(BaseCommand):
     help = "Verify the sealed audit trail (or an archive file); exit 1 if it was altered."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--json", action="store_true", help="print the full report as JSON")
-        parser.add_argument("--no-objects", action="store_true",
-                            help="skip comparing objects' current rows with their events")
+        parser.add_argument(
+            "--no-objects",
+            action="store_true",
+            help="skip comparing objects' current rows with their events",
+        )
         parser.add_argument("--archive", help="verify an archive file instead of the database")
 
     def handle(self, *args, **options) -> None:
         if options["archive"]:
-            count, errors = check_archive(options["archive"], base64.b64decode(
-                keys.public_key_b64()))
+            count, errors = check_archive(
+                options["archive"], base64.b64decode(keys.public_key_b64())
+            )
             if errors:
                 raise CommandError("; ".join(errors))
             self.stdout.write(f"ok: {count} archived leaves reach their signed head")
@@ -31,12 +35,15 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         head = report.head.tree_size if report.head else 0
-        summary = (f"checked {report.checked} (events {report.events}, gaps "
-                   f"{report.gap_count}), head {head}, heads {report.heads_checked}, unsealed "
-                   f"{report.unsealed}, {report.seconds:.2f} s")
+        summary = (
+            f"checked {report.checked} (events {report.events}, gaps "
+            f"{report.gap_count}), head {head}, heads {report.heads_checked}, unsealed "
+            f"{report.unsealed}, {report.seconds:.2f} s"
+        )
         if report.ok:
             self.stdout.write(f"ok: {summary}")
             return
         first = min(report.problems, key=lambda p: p.seq)
-        raise CommandError(f"first bad event: seq {report.first_bad_seq} ({first.kind}: "
-                           f"{first.detail}); {summary}")
+        raise CommandError(
+            f"first bad event: seq {report.first_bad_seq} ({first.kind}: {first.detail}); {summary}"
+        )
