@@ -6,8 +6,8 @@ Signed-out visitors are sent to sign in; signed-in non-auditors get 404, as on t
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from rest_framework.exceptions import ValidationError
 
+from audits.errors import Invalid
 from audits.trail import review
 from audits.trail.seal import current_head
 from audits.trail.verify import verify
@@ -26,8 +26,9 @@ def search(request: HttpRequest) -> HttpResponse:
     error = None
     try:
         filters = review.parse_filters(request.GET)
-    except ValidationError as exc:
-        filters, error = {}, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.detail.items())
+    except Invalid as exc:
+        filters = {}
+        error = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in (exc.errors or {}).items())
     qs = review.events(request.user, filters).order_by("-seq")
     before = request.GET.get("before", "")
     if before.isdigit():

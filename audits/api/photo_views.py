@@ -29,7 +29,7 @@ from rest_framework.reverse import reverse
 
 from audits.api.base import Endpoint
 from audits.api.util import seen, valid
-from audits.errors import Conflict
+from audits.errors import Conflict, ErrorCode
 from audits.models import Photo
 from audits.photos.ingest import ExtraFile, HashingUploadHandler, TooLarge
 from audits.services import photos as service
@@ -216,7 +216,7 @@ class PhotoFile(Endpoint):
         kind = type(self).kind
         name = getattr(photo, kind)
         if not name:
-            raise Conflict(_("照片尚未处理完成。"), code="photo_not_ready")
+            raise Conflict(code=ErrorCode.PHOTO_NOT_READY)
         content_type = photo.content_type if kind == "original" else "image/jpeg"
         extension = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic"}[content_type]
         etag = f'"{photo.sha256}-{kind}"'

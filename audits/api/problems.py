@@ -13,7 +13,88 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from audits.errors import Conflict
+from audits.errors import DomainError, ErrorCode, Throttled
+
+E = ErrorCode
+
+# The one place a domain error becomes an HTTP status: by its code (audits/errors.py).
+# `error` has no status of its own (the middleware keeps the status it was given).
+STATUS: dict[ErrorCode, int] = {
+    **dict.fromkeys(
+        [
+            E.BAD_REQUEST,
+            E.BAD_CONTENT_LENGTH,
+            E.PARSE_ERROR,
+            E.TOO_DEEP,
+            E.INVALID,
+            E.INVALID_CURSOR,
+            E.INVALID_IDEMPOTENCY_KEY,
+            E.DATE,
+            E.DATETIME,
+            E.EMPTY,
+            E.INVALID_CHOICE,
+            E.MAKE_AWARE,
+            E.MAX_DECIMAL_PLACES,
+            E.MAX_DIGITS,
+            E.MAX_LENGTH,
+            E.MAX_STRING_LENGTH,
+            E.MAX_VALUE,
+            E.MAX_WHOLE_DIGITS,
+            E.MIN_LENGTH,
+            E.MIN_VALUE,
+            E.NOT_A_DICT,
+            E.NOT_A_LIST,
+            E.OVERFLOW,
+            E.FRAME_OUTSIDE_CAMPAIGN,
+            E.LEVEL_NOT_BELOW_FRAME,
+            E.BAD_SIZE,
+            E.BAD_SEED,
+            E.FRAME_TOO_SMALL,
+            E.TARGET_OUTSIDE_CAMPAIGN,
+        ],
+        400,
+    ),
+    **dict.fromkeys(
+        [
+            E.NOT_AUTHENTICATED,
+            E.AUTHENTICATION_FAILED,
+            E.BAD_AUTHORIZATION_HEADER,
+            E.TOKEN_NOT_VALID,
+            E.BAD_CREDENTIALS,
+        ],
+        401,
+    ),
+    E.PERMISSION_DENIED: 403,
+    E.NOT_FOUND: 404,
+    E.METHOD_NOT_ALLOWED: 405,
+    E.NOT_ACCEPTABLE: 406,
+    **dict.fromkeys(
+        [
+            E.WRONG_STATE,
+            E.FINDINGS_UNREVIEWED,
+            E.VISIT_NOT_CLOSED,
+            E.ALREADY_DRAWN,
+            E.NO_TEAMS,
+            E.DRAW_SEALED,
+            E.ALREADY_TARGETED,
+            E.CONFLICT_OF_INTEREST,
+            E.CONFLICT,
+            E.ID_CONFLICT,
+            E.IDEMPOTENCY_IN_PROGRESS,
+            E.UPLOAD_BUSY,
+            E.OFFSET_MISMATCH,
+            E.PHOTO_NOT_READY,
+        ],
+        409,
+    ),
+    E.STALE_VERSION: 412,
+    **dict.fromkeys([E.PAYLOAD_TOO_LARGE, E.PHOTO_TOO_LARGE, E.UPLOAD_TOO_LARGE], 413),
+    E.UNSUPPORTED_MEDIA_TYPE: 415,
+    **dict.fromkeys([E.UNPROCESSABLE, E.SHA256_MISMATCH, E.IDEMPOTENCY_KEY_REUSED], 422),
+    E.IF_MATCH_REQUIRED: 428,
+    E.THROTTLED: 429,
+    E.SERVER_ERROR: 500,
+}
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("django.request")
@@ -98,14 +179,33 @@ def _rollback_unless_non_atomic(view: Any) -> None:
         set_rollback()
 
 
+def _domain_response(exc: DomainError) -> Response:
+    status = STATUS[exc.code]
+    if isinstance(exc, Throttled):
+        # DRF words the wait ("… expected available in N seconds") in the caller's language.
+        throttled = exceptions.Throttled(wait=exc.wait, detail=str(exc.message))
+        body = problem(status, exc.code, str(throttled.detail))
+        headers = {"Retry-After": str(max(1, math.ceil(exc.wait)))}
+        return Response(body, status=status, headers=headers, content_type=PROBLEM_JSON)
+    if exc.errors:
+        errors = {field: [str(m) for m in messages] for field, messages in exc.errors.items()}
+        body = problem(status, exc.code, _("提交的数据有误。"), errors)
+    else:
+        body = problem(status, exc.code, str(exc.message))
+    return Response(body, status=status, content_type=PROBLEM_JSON)
+
+
 def problem_exception_handler(exc: Exception, context: dict) -> Response:
-    """DRF's handling of errors (statuses, auth and retry headers, rollback) as problem+json."""
+    """DRF's handling of errors (statuses, auth and retry headers, rollback) as problem+json;
+    the domain's own errors get their status here, from their code."""
     _rollback_unless_non_atomic(context.get("view"))
+    if isinstance(exc, DomainError):
+        return _domain_response(exc)
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound()
     elif isinstance(exc, IntegrityError):
         # A uniqueness or reference rule of the database: the request conflicts with data.
-        exc = Conflict()
+        return _domain_response(DomainError(code=ErrorCode.CONFLICT))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):
@@ -123,7 +223,7 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
     status = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
         code = _first_code(exc.get_codes())
-        code = "invalid" if code in {"required", "invalid", "null", "blank"} else code
+        code = ErrorCode.INVALID if code in {"required", "invalid", "null", "blank"} else code
         body = problem(status, code, _("提交的数据有误。"), _field_errors(exc.detail))
     elif isinstance(exc.detail, dict | list):
         body = problem(

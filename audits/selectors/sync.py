@@ -16,8 +16,8 @@ from django.core import signing
 from django.db import connection
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
 
+from audits.errors import ErrorCode, Invalid
 from audits.models import (
     Checklist,
     ChecklistItem,
@@ -105,9 +105,9 @@ def _load(user: User, raw: str | None) -> dict[str, Any]:
     try:
         state = signing.loads(raw, salt=SALT)
     except signing.BadSignature as exc:
-        raise ValidationError({"cursor": [_("无效的同步游标。")]}, code="invalid_cursor") from exc
+        raise Invalid({"cursor": [_("无效的同步游标。")]}, code=ErrorCode.INVALID_CURSOR) from exc
     if not isinstance(state, dict) or state.get("u") != user.pk:
-        raise ValidationError({"cursor": [_("无效的同步游标。")]}, code="invalid_cursor")
+        raise Invalid({"cursor": [_("无效的同步游标。")]}, code=ErrorCode.INVALID_CURSOR)
     return state
 
 

@@ -9,22 +9,21 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from audits.errors import DomainError
+from audits.errors import ErrorCode, NotAuthenticated
 from audits.models import DeviceSession, User
 from audits.trail import context
 from audits.trail.events import record_event
 
 
-class BadCredentials(DomainError):
-    status_code = 401
-    default_detail = _("用户名或密码错误。")
-    default_code = "bad_credentials"
+class BadCredentials(NotAuthenticated):
+    code = ErrorCode.BAD_CREDENTIALS
 
 
-class BadRefreshToken(DomainError):
-    status_code = 401
-    default_detail = _("刷新令牌无效或已失效。")
-    default_code = "token_not_valid"
+class BadRefreshToken(NotAuthenticated):
+    code = ErrorCode.TOKEN_NOT_VALID
+
+    def __init__(self) -> None:
+        super().__init__(_("刷新令牌无效或已失效。"))
 
 
 @dataclass(frozen=True)

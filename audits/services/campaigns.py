@@ -4,9 +4,9 @@ import uuid
 from datetime import date
 
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from audits.choices import Mode
+from audits.errors import Forbidden, Invalid
 from audits.models import Campaign, Checklist, Unit, User
 from audits.permissions import may_own_campaigns_of
 from audits.services.common import acting, create_or_replay
@@ -24,11 +24,11 @@ def campaign_create(
     campaign_id: uuid.UUID | None = None,
 ) -> tuple[Campaign, bool]:
     if not may_own_campaigns_of(actor, unit):
-        raise PermissionDenied(_("只能为本单位或下级单位创建督查专题。"))
+        raise Forbidden(_("只能为本单位或下级单位创建督查专题。"))
     if mode not in Mode.values:
-        raise ValidationError({"mode": [_("无效的方式。")]})
+        raise Invalid({"mode": [_("无效的方式。")]})
     if ends_on < starts_on:
-        raise ValidationError({"ends_on": [_("结束日期不能早于开始日期。")]})
+        raise Invalid({"ends_on": [_("结束日期不能早于开始日期。")]})
     fields = {
         "title": title,
         "mode": mode,

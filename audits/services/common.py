@@ -9,7 +9,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from audits.errors import Conflict, PreconditionFailed, PreconditionRequired
+from audits.errors import Conflict, ErrorCode, PreconditionFailed, PreconditionRequired
 from audits.models import User
 from audits.trail import context
 
@@ -52,7 +52,7 @@ def same_or_conflict(existing: Any, wanted: dict[str, Any]) -> Any:
             current = {row.pk for row in current.all()}
             value = {getattr(v, "pk", v) for v in value}
         if _normal(current) != _normal(value):
-            raise Conflict(_("该 id 已被另一内容使用。"), code="id_conflict")
+            raise Conflict(_("该 id 已被另一内容使用。"), code=ErrorCode.ID_CONFLICT)
     return existing
 
 
@@ -85,7 +85,7 @@ def create_or_replay(
     def existing() -> Any:
         row = model._default_manager.filter(pk=pk).first()
         if row is not None and not visible(actor, model).filter(pk=pk).exists():
-            raise Conflict(_("该 id 已被使用。"), code="id_conflict")
+            raise Conflict(code=ErrorCode.ID_CONFLICT)
         return row
 
     if pk is not None and (row := existing()) is not None:

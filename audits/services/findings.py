@@ -10,10 +10,9 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from audits.choices import FindingStatus, Role, VisitStatus
-from audits.errors import WrongState
+from audits.errors import ErrorCode, Forbidden, Invalid, WrongState
 from audits.models import (
     ChecklistItem,
     Finding,
@@ -67,7 +66,7 @@ def _check_fields(visit: Visit, fields: dict) -> None:
     ):
         errors["responsible_unit"] = [_("责任单位须是被检查单位或其上下级。")]
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
 
 
 def finding_create(
@@ -102,7 +101,7 @@ def finding_create(
             visible(actor, Visit).select_related("campaign", "team", "target"), visit.pk
         )
         if not inspects(actor, locked_visit):
-            raise PermissionDenied(_("只有本组成员可以记录问题。"))
+            raise Forbidden(_("只有本组成员可以记录问题。"))
         if locked_visit.status != VisitStatus.IN_PROGRESS:
             raise WrongState(_("只能在进行中的检查上记录问题。"))
         _check_fields(locked_visit, fields)
@@ -121,7 +120,7 @@ def finding_update(*, actor: User, finding_id, if_match: str | None, changes: di
     with acting(actor, "finding.update"):
         finding = _finding(actor, finding_id)
         if not inspects(actor, finding.visit):
-            raise PermissionDenied(_("只有本组成员可以修改问题。"))
+            raise Forbidden(_("只有本组成员可以修改问题。"))
         check_version(finding, if_match)
         _expect(finding, FindingStatus.DRAFT)
         _check_fields(finding.visit, changes)
@@ -138,7 +137,7 @@ def _review(actor: User, finding_id, verb: str, to: str) -> Finding:
     with acting(actor, verb):
         finding = _finding(actor, finding_id)
         if not plans(actor, finding.visit.campaign):
-            raise PermissionDenied(_("只有本专题的组织部门可以审核问题。"))
+            raise Forbidden(_("只有本专题的组织部门可以审核问题。"))
         _expect(finding, FindingStatus.SUBMITTED)
         finding.status = to
         bump(finding, "status")
@@ -155,7 +154,7 @@ def finding_dismiss(*, actor: User, finding_id) -> Finding:
 
 def _future(day: date, field: str = "rectify_by") -> None:
     if day <= timezone.localdate():
-        raise ValidationError({field: [_("整改期限须晚于今天。")]})
+        raise Invalid({field: [_("整改期限须晚于今天。")]})
 
 
 def finding_publish(*, actor: User, finding_id, rectify_by: date) -> Finding:
@@ -164,10 +163,10 @@ def finding_publish(*, actor: User, finding_id, rectify_by: date) -> Finding:
     with acting(actor, "finding.publish"):
         finding = _finding(actor, finding_id)
         if not plans(actor, finding.visit.campaign):
-            raise PermissionDenied(_("只有本专题的组织部门可以通报问题。"))
+            raise Forbidden(_("只有本专题的组织部门可以通报问题。"))
         _expect(finding, FindingStatus.CONFIRMED)
         if finding.visit.status != VisitStatus.CLOSED:
-            raise WrongState(_("检查结束后才能通报问题。"), code="visit_not_closed")
+            raise WrongState(code=ErrorCode.VISIT_NOT_CLOSED)
         finding.status, finding.rectify_by = FindingStatus.PUBLISHED, rectify_by
         finding.published_at = timezone.now()
         bump(finding, "status", "rectify_by", "published_at")
@@ -186,7 +185,7 @@ def rectification_submit(
     with acting(actor, "finding.rectification"):
         finding = _finding(actor, finding_id)
         if not answers_for(actor, finding):
-            raise PermissionDenied(_("只有责任单位可以报送整改。"))
+            raise Forbidden(_("只有责任单位可以报送整改。"))
         _expect(finding, FindingStatus.PUBLISHED, FindingStatus.RETURNED)
         photos = attached_photos(finding, photos, actor)
         rectification = Rectification.objects.create(
@@ -203,12 +202,12 @@ def rectification_verify(
     """A planner accepts the rectification, or returns it with a new deadline."""
     if not accepted:
         if rectify_by is None:
-            raise ValidationError({"rectify_by": [_("退回整改须给出新的期限。")]})
+            raise Invalid({"rectify_by": [_("退回整改须给出新的期限。")]})
         _future(rectify_by)
     with acting(actor, "finding.verify"):
         finding = _finding(actor, finding_id)
         if not plans(actor, finding.visit.campaign):
-            raise PermissionDenied(_("只有本专题的组织部门可以验收整改。"))
+            raise Forbidden(_("只有本专题的组织部门可以验收整改。"))
         _expect(finding, FindingStatus.RECTIFICATION_SUBMITTED)
         latest = finding.rectifications.select_for_update().order_by("-submitted_at").first()
         latest.accepted, latest.comment = accepted, comment

@@ -19,11 +19,20 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
 
 from audits import outbox
 from audits.choices import FindingStatus, VisitStatus
-from audits.errors import Conflict, DomainError, PayloadTooLarge, Unprocessable
+from audits.errors import (
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PayloadTooLarge,
+    Throttled,
+    Unprocessable,
+    UnsupportedType,
+)
 from audits.geo import metres_between
 from audits.models import Finding, Photo, PhotoStatus, PhotoUpload, User, Visit
 from audits.permissions import answers_for, inspects
@@ -45,12 +54,6 @@ log = logging.getLogger(__name__)
 PROCESS_TASK = "workers.photos.process_photo"
 
 
-class UnsupportedType(DomainError):
-    status_code = 415
-    default_detail = "只接受 JPEG、PNG 或 HEIC 图片。"
-    default_code = "unsupported_media_type"
-
-
 def unsupported() -> UnsupportedType:
     return UnsupportedType(_("只接受 JPEG、PNG 或 HEIC 图片。"))
 
@@ -58,12 +61,12 @@ def unsupported() -> UnsupportedType:
 def too_large() -> PayloadTooLarge:
     return PayloadTooLarge(
         _("照片过大：上限 %(limit)d 字节。") % {"limit": settings.PHOTO_MAX_BYTES},
-        code="photo_too_large",
+        code=ErrorCode.PHOTO_TOO_LARGE,
     )
 
 
 def sha_mismatch() -> Unprocessable:
-    return Unprocessable(_("文件的 SHA-256 与声明的不一致，未保存。"), code="sha256_mismatch")
+    return Unprocessable(code=ErrorCode.SHA256_MISMATCH)
 
 
 # --- who may attach evidence where ---------------------------------------------------------
@@ -76,7 +79,7 @@ def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding 
     theirs to document: 403.
     """
     if (finding_id is None) == (visit_id is None):
-        raise ValidationError({"finding": [_("须给出 finding 或 visit 之一。")]})
+        raise Invalid({"finding": [_("须给出 finding 或 visit 之一。")]})
     if finding_id is not None:
         finding = (
             visible(actor, Finding)
@@ -85,20 +88,20 @@ def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding 
             .first()
         )
         if finding is None:
-            raise ValidationError({"finding": [_("不存在或不可见。")]})
+            raise Invalid({"finding": [_("不存在或不可见。")]})
         team_may = inspects(actor, finding.visit) and finding.visit.status != VisitStatus.CANCELLED
         unit_may = answers_for(actor, finding) and finding.status in (
             FindingStatus.PUBLISHED,
             FindingStatus.RETURNED,
         )
         if not (team_may or unit_may):
-            raise PermissionDenied(_("无权为该问题添加照片。"))
+            raise Forbidden(_("无权为该问题添加照片。"))
         return finding, finding.visit
     visit = visible(actor, Visit).select_related("team", "target").filter(pk=visit_id).first()
     if visit is None:
-        raise ValidationError({"visit": [_("不存在或不可见。")]})
+        raise Invalid({"visit": [_("不存在或不可见。")]})
     if not inspects(actor, visit) or visit.status == VisitStatus.CANCELLED:
-        raise PermissionDenied(_("无权为该检查添加照片。"))
+        raise Forbidden(_("无权为该检查添加照片。"))
     return None, visit
 
 
@@ -119,7 +122,7 @@ def _repeat(
         and visible(actor, Photo).filter(pk=photo_id).exists()
     )
     if not same:
-        raise Conflict(_("该 id 已被另一张照片使用。"), code="id_conflict")
+        raise Conflict(_("该 id 已被另一张照片使用。"), code=ErrorCode.ID_CONFLICT)
     return existing
 
 
@@ -190,7 +193,7 @@ def upload_create(
     if size > settings.PHOTO_MAX_BYTES:
         raise too_large()
     if Photo.objects.filter(pk=upload_id).exists():
-        raise Conflict(_("该 id 的照片已存在。"), code="id_conflict")
+        raise Conflict(_("该 id 的照片已存在。"), code=ErrorCode.ID_CONFLICT)
     with transaction.atomic():
         existing = PhotoUpload.objects.select_for_update().filter(pk=upload_id).first()
         if existing is not None:
@@ -201,7 +204,7 @@ def upload_create(
                 existing.finding_id,
                 existing.visit_id,
             ) != (actor.pk, size, sha256.lower(), finding and finding.pk, visit.pk):
-                raise Conflict(_("该 id 已被另一上传使用。"), code="id_conflict")
+                raise Conflict(_("该 id 已被另一上传使用。"), code=ErrorCode.ID_CONFLICT)
             return existing, False
         mine = PhotoUpload.objects.select_for_update().filter(owner=actor)
         count = len(mine)
@@ -210,7 +213,7 @@ def upload_create(
             count >= settings.PHOTO_UPLOADS_OPEN_PER_USER
             or pending + size > settings.PHOTO_UPLOADS_BYTES_PER_USER
         ):
-            raise Throttled(wait=3600, detail=_("未完成的上传过多，请先完成或等待其过期。"))
+            raise Throttled(_("未完成的上传过多，请先完成或等待其过期。"), wait=3600)
         upload = PhotoUpload.objects.create(
             id=upload_id,
             owner=actor,
@@ -243,7 +246,7 @@ def _exclusive(path: str):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            raise Conflict(_("该上传正在被另一请求写入。"), code="upload_busy") from exc
+            raise Conflict(code=ErrorCode.UPLOAD_BUSY) from exc
         yield
     finally:
         os.close(fd)
@@ -270,12 +273,12 @@ def upload_append(
         if offset != upload.offset:
             raise Conflict(
                 _("Upload-Offset 与服务器的偏移 %(offset)d 不一致。") % {"offset": upload.offset},
-                code="offset_mismatch",
+                code=ErrorCode.OFFSET_MISMATCH,
             )
         try:
             written = append_stream(stream, path, offset, upload.size - offset)
         except TooLarge as exc:
-            raise PayloadTooLarge(_("数据超出上传声明的大小。"), code="upload_too_large") from exc
+            raise PayloadTooLarge(code=ErrorCode.UPLOAD_TOO_LARGE) from exc
         upload.offset = offset + written
         PhotoUpload.objects.filter(pk=upload.pk).update(
             offset=upload.offset, updated_at=timezone.now()
@@ -488,5 +491,5 @@ def attached_photos(finding: Finding, ids: list[uuid.UUID], actor: User) -> list
         visible(actor, Photo).filter(pk__in=wanted, finding=finding).values_list("pk", flat=True)
     )
     if found != wanted:
-        raise ValidationError({"photos": [_("照片不存在、不可见或不属于该问题。")]})
+        raise Invalid({"photos": [_("照片不存在、不可见或不属于该问题。")]})
     return list(ids)

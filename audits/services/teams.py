@@ -3,9 +3,9 @@
 import uuid
 
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from audits.choices import Role
+from audits.errors import Forbidden, Invalid
 from audits.models import SyncReset, Team, User
 from audits.services.common import acting, create_or_replay
 from audits.visibility import visible
@@ -16,7 +16,7 @@ def team_create(
 ) -> tuple[Team, bool]:
     """Form a team owned by the planner's home unit; returns (team, created)."""
     if not actor.has_role(Role.PLANNER) or actor.unit_id is None:
-        raise PermissionDenied(_("只有组织部门可以组建暗访组。"))
+        raise Forbidden(_("只有组织部门可以组建暗访组。"))
     people = {u.pk: u for u in visible(actor, User).filter(pk__in={lead, *members})}
     errors = {}
     if lead not in people or not people[lead].has_role(Role.TEAM_LEAD):
@@ -29,7 +29,7 @@ def team_create(
     if bad:
         errors["members"] = [_("以下用户不能担任组员：%s") % ", ".join(map(str, bad))]
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
     member_ids = sorted({lead, *members})
 
     def create() -> Team:

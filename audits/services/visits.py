@@ -7,11 +7,10 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from audits.choices import FindingStatus, VisitStatus
 from audits.conflicts import check_assignment
-from audits.errors import WrongState
+from audits.errors import ErrorCode, Forbidden, Invalid, WrongState
 from audits.geo import metres_between
 from audits.models import Finding, Team, User, Visit
 from audits.permissions import inspects, leads, plans
@@ -42,10 +41,10 @@ def visit_check_in(
     with acting(actor, "visit.check_in"):
         visit = _visit(actor, visit_id)
         if not inspects(actor, visit):
-            raise PermissionDenied(_("只有本组成员可以签到。"))
+            raise Forbidden(_("只有本组成员可以签到。"))
         _expect(visit, VisitStatus.PLANNED)
         if at > timezone.now() + timezone.timedelta(minutes=10):
-            raise ValidationError({"at": [_("签到时间不能在将来。")]})
+            raise Invalid({"at": [_("签到时间不能在将来。")]})
         target = visit.target
         distance = None
         if target.lat is not None and target.lon is not None:
@@ -77,7 +76,7 @@ def visit_submit(*, actor: User, visit_id) -> Visit:
     with acting(actor, "visit.submit"):
         visit = _visit(actor, visit_id)
         if not leads(actor, visit):
-            raise PermissionDenied(_("只有本组组长可以提交检查。"))
+            raise Forbidden(_("只有本组组长可以提交检查。"))
         _expect(visit, VisitStatus.IN_PROGRESS)
         Finding.objects.filter(visit=visit, status=FindingStatus.DRAFT).update(
             status=FindingStatus.SUBMITTED, version=F("version") + 1
@@ -92,10 +91,10 @@ def visit_close(*, actor: User, visit_id) -> Visit:
     with acting(actor, "visit.close"):
         visit = _visit(actor, visit_id)
         if not plans(actor, visit.campaign):
-            raise PermissionDenied(_("只有本专题的组织部门可以结束检查。"))
+            raise Forbidden(_("只有本专题的组织部门可以结束检查。"))
         _expect(visit, VisitStatus.SUBMITTED)
         if visit.findings.filter(status=FindingStatus.SUBMITTED).exists():
-            raise WrongState(_("仍有未审核的问题。"), code="findings_unreviewed")
+            raise WrongState(code=ErrorCode.FINDINGS_UNREVIEWED)
         visit.status, visit.closed_at = VisitStatus.CLOSED, timezone.now()
         bump(visit, "status", "closed_at")
     return visit
@@ -105,7 +104,7 @@ def visit_cancel(*, actor: User, visit_id) -> Visit:
     with acting(actor, "visit.cancel"):
         visit = _visit(actor, visit_id)
         if not plans(actor, visit.campaign):
-            raise PermissionDenied(_("只有本专题的组织部门可以取消检查。"))
+            raise Forbidden(_("只有本专题的组织部门可以取消检查。"))
         _expect(visit, VisitStatus.PLANNED, VisitStatus.IN_PROGRESS)
         visit.status, visit.cancelled_at = VisitStatus.CANCELLED, timezone.now()
         bump(visit, "status", "cancelled_at")
@@ -126,7 +125,7 @@ def visit_update(
     with acting(actor, "visit.update"):
         visit = _visit(actor, visit_id)
         if not plans(actor, visit.campaign):
-            raise PermissionDenied(_("只有本专题的组织部门可以修改检查。"))
+            raise Forbidden(_("只有本专题的组织部门可以修改检查。"))
         check_version(visit, if_match)
         _expect(visit, VisitStatus.PLANNED)
         changed = []
@@ -137,7 +136,7 @@ def visit_update(
             visit.window_end = window_end
             changed.append("window_end")
         if visit.window_end < visit.window_start:
-            raise ValidationError({"window_end": [_("窗口结束不能早于开始。")]})
+            raise Invalid({"window_end": [_("窗口结束不能早于开始。")]})
         old_team = visit.team
         if team is not None and team.pk != old_team.pk:
             check_assignment(team, visit.target, on=conflict_day(visit.campaign))

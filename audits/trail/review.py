@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
 
+from audits.errors import Invalid
 from audits.models import AuditEvent, User
 from audits.models.trail import AuditSeal
 from audits.visibility import reviews_trail, visible
@@ -48,7 +48,7 @@ def _moment(name: str, value: str, end: bool) -> datetime:
     if moment is None:
         day = parse_date(value)
         if day is None:
-            raise ValidationError({name: [_("应为日期或 RFC 3339 时间。")]})
+            raise Invalid({name: [_("应为日期或 RFC 3339 时间。")]})
         moment = datetime.combine(day, time.max if end else time.min)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
@@ -63,7 +63,7 @@ def parse_filters(params: Any) -> dict[str, Any]:
         if not value:
             continue
         if len(value) > 200:
-            raise ValidationError({name: [_("过长。")]})
+            raise Invalid({name: [_("过长。")]})
         out[name] = _moment(name, value, end=name == "to") if name in ("from", "to") else value
     return out
 
