@@ -1,10 +1,10 @@
 """The domain's errors: what went wrong, in the domain's words, with no HTTP in sight.
 
-Services, selectors and models raise these; the API layer alone turns them into status
-codes and problem+json (`audits/api/problems.py`). Every `code` an error answer can carry,
-whoever raises it (a verb, DRF's parsing and validation, the middleware), is one member of
-`ErrorCode`: the OpenAPI document lists them, and tests hold the status table and the
-English catalogue to them. A new code is added here first.
+Services, selectors and models raise these; the HTTP edge alone turns them into status
+codes and problem+json (`audits/problems.py`, through the API's exception handler). Every
+`code` an error answer can carry, whoever raises it (a verb, DRF's parsing and validation,
+the middleware), is one member of `ErrorCode`: the OpenAPI document lists them, and tests
+hold the status table and the English catalogue to them. A new code is added here first.
 """
 
 from enum import StrEnum

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -51,11 +52,9 @@ class _BrokerLink(threading.local):
             or self.pid != os.getpid()
             or self.url != settings.CELERY_BROKER_URL
         ):
-            from server.celery_app import app
-
             self.drop()
             timeout = settings.OUTBOX_RELAY_TIMEOUT
-            self.connection = app.connection_for_write(
+            self.connection = current_app.connection_for_write(
                 settings.CELERY_BROKER_URL,
                 connect_timeout=timeout,
                 transport_options={
@@ -81,10 +80,9 @@ _link = _BrokerLink()
 def relay(ids: Iterable[int]) -> int:
     """Publish these rows (those not done yet); returns how many reached the broker.
 
-    Never raises for a broker problem: the rows stay for the sweeper.
+    Never raises for a broker problem: the rows stay for the sweeper. The Celery app is the
+    project's (server/celery_app.py makes it the default wherever Django's settings load).
     """
-    from server.celery_app import app
-
     rows = list(OutboxMessage.objects.filter(pk__in=list(ids), done_at__isnull=True))
     if not rows:
         return 0
@@ -95,7 +93,7 @@ def relay(ids: Iterable[int]) -> int:
             max_retries=1, interval_start=0, interval_step=0, timeout=settings.OUTBOX_RELAY_TIMEOUT
         )
         for row in rows:
-            app.send_task(
+            current_app.send_task(
                 row.task,
                 kwargs={**row.kwargs, "outbox_id": row.pk},
                 connection=conn,

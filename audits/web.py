@@ -3,11 +3,11 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found, server_error
 
-from audits.api.problems import problem_response
+from audits.errors import ErrorCode
 from audits.middleware import is_api
+from audits.problems import problem_response
 from audits.selectors.org import teams_of
 
 
@@ -18,19 +18,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
-        return problem_response(404, "not_found", _("未找到。"))
+        return problem_response(ErrorCode.NOT_FOUND)
     return page_not_found(request, exception)
 
 
 def error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
-        return problem_response(500, "server_error", _("服务器内部错误。"))
+        return problem_response(ErrorCode.SERVER_ERROR)
     return server_error(request)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
-        return problem_response(400, "bad_request", _("请求无效。"))
+        return problem_response(ErrorCode.BAD_REQUEST)
     from django.views.defaults import bad_request as default
 
     return default(request, exception)
@@ -38,7 +38,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
-        return problem_response(403, "permission_denied", _("无权操作。"))
+        return problem_response(ErrorCode.PERMISSION_DENIED)
     from django.views.defaults import permission_denied
 
     return permission_denied(request, exception)

@@ -9,6 +9,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
 app = Celery("duchaa")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# The current app in every thread, not only this one: the domain reaches it as
+# `celery.current_app` (audits/outbox.py) and never imports server/.
+app.set_default()
 
 
 # The sealer runs every few seconds and the outbox sweeper every 30 s; their "received /

@@ -1,4 +1,4 @@
-"""Every non-2xx answer under /api/ is `application/problem+json` (RFC 9457)."""
+"""DRF's errors and the domain's, answered as problem+json (audits/problems.py)."""
 
 import logging
 import math
@@ -7,142 +7,16 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import IntegrityError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from audits.errors import DomainError, ErrorCode, Throttled
+from audits.problems import PROBLEM_JSON, STATUS, problem
 
-E = ErrorCode
-
-# The one place a domain error becomes an HTTP status: by its code (audits/errors.py).
-# `error` has no status of its own (the middleware keeps the status it was given).
-STATUS: dict[ErrorCode, int] = {
-    **dict.fromkeys(
-        [
-            E.BAD_REQUEST,
-            E.BAD_CONTENT_LENGTH,
-            E.PARSE_ERROR,
-            E.TOO_DEEP,
-            E.INVALID,
-            E.INVALID_CURSOR,
-            E.INVALID_IDEMPOTENCY_KEY,
-            E.DATE,
-            E.DATETIME,
-            E.EMPTY,
-            E.INVALID_CHOICE,
-            E.MAKE_AWARE,
-            E.MAX_DECIMAL_PLACES,
-            E.MAX_DIGITS,
-            E.MAX_LENGTH,
-            E.MAX_STRING_LENGTH,
-            E.MAX_VALUE,
-            E.MAX_WHOLE_DIGITS,
-            E.MIN_LENGTH,
-            E.MIN_VALUE,
-            E.NOT_A_DICT,
-            E.NOT_A_LIST,
-            E.OVERFLOW,
-            E.FRAME_OUTSIDE_CAMPAIGN,
-            E.LEVEL_NOT_BELOW_FRAME,
-            E.BAD_SIZE,
-            E.BAD_SEED,
-            E.FRAME_TOO_SMALL,
-            E.TARGET_OUTSIDE_CAMPAIGN,
-        ],
-        400,
-    ),
-    **dict.fromkeys(
-        [
-            E.NOT_AUTHENTICATED,
-            E.AUTHENTICATION_FAILED,
-            E.BAD_AUTHORIZATION_HEADER,
-            E.TOKEN_NOT_VALID,
-            E.BAD_CREDENTIALS,
-        ],
-        401,
-    ),
-    E.PERMISSION_DENIED: 403,
-    E.NOT_FOUND: 404,
-    E.METHOD_NOT_ALLOWED: 405,
-    E.NOT_ACCEPTABLE: 406,
-    **dict.fromkeys(
-        [
-            E.WRONG_STATE,
-            E.FINDINGS_UNREVIEWED,
-            E.VISIT_NOT_CLOSED,
-            E.ALREADY_DRAWN,
-            E.NO_TEAMS,
-            E.DRAW_SEALED,
-            E.ALREADY_TARGETED,
-            E.CONFLICT_OF_INTEREST,
-            E.CONFLICT,
-            E.ID_CONFLICT,
-            E.IDEMPOTENCY_IN_PROGRESS,
-            E.UPLOAD_BUSY,
-            E.OFFSET_MISMATCH,
-            E.PHOTO_NOT_READY,
-        ],
-        409,
-    ),
-    E.STALE_VERSION: 412,
-    **dict.fromkeys([E.PAYLOAD_TOO_LARGE, E.PHOTO_TOO_LARGE, E.UPLOAD_TOO_LARGE], 413),
-    E.UNSUPPORTED_MEDIA_TYPE: 415,
-    **dict.fromkeys([E.UNPROCESSABLE, E.SHA256_MISMATCH, E.IDEMPOTENCY_KEY_REUSED], 422),
-    E.IF_MATCH_REQUIRED: 428,
-    E.THROTTLED: 429,
-    E.SERVER_ERROR: 500,
-}
-
-PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("django.request")
-
-
-def _titles() -> dict[int, str]:
-    return {
-        400: _("请求无效"),
-        401: _("未认证"),
-        403: _("无权操作"),
-        404: _("未找到"),
-        405: _("方法不允许"),
-        406: _("无法提供所请求的格式"),
-        409: _("冲突"),
-        412: _("前提条件不成立"),
-        413: _("请求体过大"),
-        415: _("不支持的媒体类型"),
-        422: _("无法处理的请求"),
-        428: _("缺少前提条件"),
-        429: _("请求过于频繁"),
-        500: _("服务器内部错误"),
-        503: _("服务不可用"),
-    }
-
-
-def problem(status: int, code: str, detail: str, errors: dict | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": f"urn:duchaa:problem:{code}",
-        "title": _titles().get(status, _("错误")),
-        "status": status,
-        "detail": str(detail),
-        "code": code,
-    }
-    if errors:
-        body["errors"] = errors
-    return body
-
-
-def problem_response(
-    status: int, code: str, detail: str, errors: dict | None = None
-) -> JsonResponse:
-    """A problem answer for code outside DRF (middleware, URL handlers)."""
-    return JsonResponse(
-        problem(status, code, detail, errors),
-        status=status,
-        content_type=PROBLEM_JSON,
-        json_dumps_params={"ensure_ascii": False},
-    )
 
 
 def _field_errors(data: Any) -> dict[str, list[str]]:
@@ -211,7 +85,7 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
     if not isinstance(exc, exceptions.APIException):
         log.error("Unhandled error in API view", exc_info=exc)
         return Response(
-            problem(500, "server_error", _("服务器内部错误。")),
+            problem(500, ErrorCode.SERVER_ERROR, _("服务器内部错误。")),
             status=500,
             content_type=PROBLEM_JSON,
         )

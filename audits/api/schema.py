@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from audits.api.problems import STATUS
 from audits.errors import ErrorCode
+from audits.problems import STATUS
 
 
 def list_error_codes(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

@@ -11,8 +11,8 @@ import yaml
 from rest_framework import serializers as s
 
 import audits.api
-from audits.api.problems import STATUS
 from audits.errors import MESSAGES, ErrorCode
+from audits.problems import STATUS
 from tests.conftest import ROOT
 
 # Field rules that the answer reports as plain `invalid` (audits/api/problems.py).

@@ -4,7 +4,6 @@ from datetime import date
 
 import pytest
 
-from audits.api.problems import STATUS
 from audits.choices import Level, Role, Title
 from audits.conflicts import (
     ConflictOfInterest,
@@ -15,6 +14,7 @@ from audits.conflicts import (
     team_conflict,
     years_before,
 )
+from audits.problems import STATUS
 from tests.factories import (
     OfficialFactory,
     PositionFactory,

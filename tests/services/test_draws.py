@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import CommandError, call_command
 
-from audits.api.problems import STATUS
 from audits.choices import Level, Role, Title, VisitStatus
 from audits.conflicts import ConflictOfInterest, county_of
 from audits.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, WrongState
 from audits.models import AuditEvent, Checklist, Draw, Unit, Visit
+from audits.problems import STATUS
 from audits.services import draws
 from audits.services.draws import campaign_draw, commitment, draw_reveal, rank, visit_add
 from tests.factories import (
