@@ -196,6 +196,7 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = REDIS_URL
 CELERY_IMPORTS = [
     "workers.accounts",
+    "workers.mail",
     "workers.maintenance",
     "workers.photos",
     "workers.outbox",
@@ -230,6 +231,10 @@ if EMAIL_URL.startswith("console:"):
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 elif EMAIL_URL.startswith("locmem:"):
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+elif EMAIL_URL.startswith("file:"):
+    # file:///some/dir: one file per message (tests read what a worker process sent).
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = EMAIL_URL.removeprefix("file://")
 else:
     from urllib.parse import unquote, urlparse
 
@@ -242,6 +247,8 @@ else:
     EMAIL_USE_TLS = _mail.scheme == "smtp+tls"
     EMAIL_USE_SSL = _mail.scheme == "smtps"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "duchaa@localhost")
+# Where people reach the service, for links in e-mail ("" leaves the link out).
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 
 # Idempotency-Key: how long a duplicate waits for the first request, how long keys live.
 IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "10"))
