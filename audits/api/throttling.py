@@ -1,6 +1,10 @@
 """Throttles on sign-in: per client address and per attempted username."""
 
+import hashlib
+
 from rest_framework.throttling import SimpleRateThrottle
+
+from audits.services.accounts import normalize_username
 
 
 class AuthIPThrottle(SimpleRateThrottle):
@@ -18,4 +22,7 @@ class AuthUsernameThrottle(SimpleRateThrottle):
         username = data.get("username")
         if not isinstance(username, str) or not username:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": username.lower()[:150]}
+        # The name authentication will see, hashed: any spelling the form treats as the same
+        # name counts against the same limit, and the key stays short and plain.
+        ident = hashlib.sha256(normalize_username(username).encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}

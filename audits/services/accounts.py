@@ -1,5 +1,6 @@
 """Sign-in, token rotation and sign-out, one device session at a time."""
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.auth import authenticate
@@ -41,8 +42,23 @@ def _issue(session: DeviceSession) -> TokenPair:
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
+def normalize_username(raw: str) -> str:
+    """The one spelling of a typed name that the limits and authentication both see.
+
+    Django's sign-in form strips the name and applies NFKC; every way in does the same here,
+    so a name with spaces or a tab around it, or in full-width letters, is one name for the
+    throttles as it is for the form. Case is kept: Django's backend matches names exactly.
+    """
+    name = raw.strip()
+    if len(name) > User._meta.get_field("username").max_length:
+        # No such user can exist; like Django's form, do not spend NFKC on the long input.
+        return name
+    return unicodedata.normalize("NFKC", name).strip()
+
+
 def session_login(*, username: str, password: str, device_id: str) -> TokenPair:
     """Check the password and open a device session; a refusal is itself audited."""
+    username = normalize_username(username)
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
         # Same answer whether or not the user exists; the attempt goes on the trail.
