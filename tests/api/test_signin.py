@@ -1,7 +1,14 @@
 """Every way in (the API's token, the web form, the admin) under the same limits and events."""
 
-import pytest
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+from django.test import Client
+
+from audits import ratelimit
+from audits.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +60,141 @@ def test_a_variant_spelling_with_the_right_password_signs_in_as_the_user(api, va
 def test_names_stay_case_sensitive_as_djangos_backend_is(api):
     UserFactory(username="qian")
     assert api_login(api, "QIAN").status_code == 401
+
+
+# --- The web sign-in: the same verb, so the same limits and the same events -----------------
+
+LOGIN = "/accounts/login/"
+
+
+def web_login(client, username, password=PASSWORD, **extra):
+    return client.post(LOGIN, {"username": username, "password": password}, **extra)
+
+
+def failed_events():
+    return AuditEvent.objects.filter(action="auth.login_failed").order_by("seq")
+
+
+def test_web_failures_are_audited_and_throttled_with_a_chinese_message(client):
+    UserFactory(username="leader_xiao")
+    for _ in range(10):
+        answer = web_login(client, "leader_xiao", "wrong")
+        assert answer.status_code == 200
+        assert "用户名或密码错误。" in answer.content.decode()
+    events = list(failed_events())
+    assert [e.object_id for e in events] == ["leader_xiao"] * 10
+    assert events[0].after == {"via": "web"}
+    assert events[0].ip == "127.0.0.1"
+    throttled = web_login(client, "leader_xiao", "wrong")
+    assert throttled.status_code == 429
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    assert "登录尝试过于频繁" in throttled.content.decode()
+    # The right password does not get through either, and nothing was tried or recorded.
+    right = web_login(client, "leader_xiao")
+    assert right.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert client.get(ME).status_code in (401, 403)
+    assert failed_events().count() == 10
+
+
+def test_web_throttled_message_is_english_on_request(client):
+    UserFactory(username="leader_xiao")
+    for _ in range(10):
+        web_login(client, "leader_xiao", "wrong")
+    answer = web_login(client, "leader_xiao", "wrong", HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 429
+    assert "Too many sign-in attempts" in answer.content.decode()
+
+
+def test_web_and_api_attempts_count_against_one_limit(client, api):
+    UserFactory(username="leader_xiao")
+    for _ in range(5):
+        assert web_login(client, " leader_xiao", "wrong").status_code == 200
+        assert api_login(api, "leader_xiao\t", "wrong").status_code == 401
+    assert api_login(api, "leader_xiao").status_code == 429
+    assert web_login(client, "leader_xiao").status_code == 429
+
+
+def test_web_sign_in_is_an_audit_event_of_the_user(client):
+    user = UserFactory(username="leader_xiao")
+    answer = web_login(client, "ｌｅａｄｅｒ_xiao")
+    assert answer.status_code == 302
+    event = AuditEvent.objects.get(action="auth.login")
+    assert event.actor_id == user.pk
+    assert (event.object_type, event.object_id) == ("user", str(user.pk))
+    assert event.after == {"via": "web"}
+    assert event.ip == "127.0.0.1"
+
+
+def test_successes_do_not_use_up_the_limit(client, api):
+    UserFactory(username="leader_xiao")
+    for _ in range(12):
+        assert web_login(client, "leader_xiao").status_code == 302
+        assert api_login(api, "leader_xiao").status_code == 200
+    assert web_login(client, "leader_xiao").status_code == 302
+
+
+def test_the_admin_has_no_sign_in_of_its_own(client):
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    page = client.get("/admin/login/?next=/admin/")
+    assert page.status_code == 302
+    assert page["Location"] == "/accounts/login/?next=/admin/"
+    # A password posted to the admin's form is never checked there.
+    posted = client.post("/admin/login/", {"username": "root", "password": PASSWORD})
+    assert posted.status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert client.get("/admin/").status_code == 302
+    assert web_login(client, "root").status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_the_web_session_on_the_api_needs_the_csrf_token_to_change_anything():
+    # Decision: the session of the web sign-in also authenticates /api/ (the web pages use
+    # it); it came through the same limits and events, and unsafe methods need CSRF.
+    UserFactory(username="planner_web")
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(LOGIN)
+    token = browser.cookies["csrftoken"].value
+    signed_in = browser.post(
+        LOGIN, {"username": "planner_web", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+    assert signed_in.status_code == 302
+    assert browser.get(ME).status_code == 200
+    token = browser.cookies["csrftoken"].value
+    refused = browser.post("/api/v1/campaigns", {}, content_type="application/json")
+    assert refused.status_code == 403
+    assert refused["Content-Type"] == "application/problem+json"
+    assert "CSRF" in refused.json()["detail"]
+    allowed = browser.post(
+        "/api/v1/campaigns", {}, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+    assert allowed.status_code == 400
+
+
+def test_parallel_attempts_cannot_slip_past_a_limit():
+    # Check and count are one step in Redis: 40 attempts at once against a limit of 10.
+    # (Threads have their own cache object, without the test's key prefix: a fresh key.)
+    limit = [ratelimit.Limit(f"signin:test:{uuid.uuid4().hex}", "10/min")]
+    barrier = threading.Barrier(40)
+
+    def attempt() -> float:
+        barrier.wait()
+        try:
+            ratelimit.reserve(limit)
+        except ratelimit.Exceeded as exc:
+            return exc.wait
+        return 0.0
+
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        waits = list(pool.map(lambda _: attempt(), range(40)))
+    assert waits.count(0.0) == 10
+    assert all(0 < wait <= 60 for wait in waits if wait)
+
+
+def test_a_released_attempt_frees_its_place():
+    limit = [ratelimit.Limit(f"signin:test:{uuid.uuid4().hex}", "2/min")]
+    ratelimit.reserve(limit)
+    ratelimit.release(ratelimit.reserve(limit))
+    ratelimit.reserve(limit)
+    with pytest.raises(ratelimit.Exceeded):
+        ratelimit.reserve(limit)
