@@ -185,8 +185,11 @@ REST_FRAMEWORK = {
 
 # Sign-in limits, shared by every way in (the API's token, the web form, the admin through
 # it), counting refused attempts only; docs/OPERATIONS.md, "Sign-in limits".
-SIGNIN_LIMIT_ADDRESS = env_rate("THROTTLE_AUTH_IP", "60/min")
-SIGNIN_LIMIT_USERNAME = env_rate("THROTTLE_AUTH_USERNAME", "10/min")
+SIGNIN_LIMIT_ADDRESS = env_rate("THROTTLE_AUTH_IP", "60/min")  # any names, one address
+SIGNIN_LIMIT_USERNAME = env_rate("THROTTLE_AUTH_USERNAME", "10/min")  # one name, one address
+# One name from all addresses together, except those it signed in from in the last N days.
+SIGNIN_LIMIT_USERNAME_GLOBAL = env_rate("THROTTLE_AUTH_USERNAME_GLOBAL", "100/min")
+SIGNIN_KNOWN_ADDRESS_DAYS = env_int("SIGNIN_KNOWN_ADDRESS_DAYS", 30)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -97,15 +98,33 @@ def user_sign_in(
             )
         raise BadCredentials()
     ratelimit.release(reservation)
+    ident = hashlib.sha256(name.encode()).hexdigest()
+    cache.set(_known(ident, address or "-"), True, settings.SIGNIN_KNOWN_ADDRESS_DAYS * 86400)
     return user
 
 
 def _limits(name: str, address: str | None) -> list[ratelimit.Limit]:
+    """Per address; per name from that address; per name from anywhere but known addresses.
+
+    The per-name ceiling slows guessing spread over many addresses. It spares the addresses
+    the name has signed in from before, so an attacker who reaches it cannot keep the user
+    out where they usually are; others wait at most one window (docs/OPERATIONS.md).
+    """
     ident = hashlib.sha256(name.encode()).hexdigest()
-    return [
-        ratelimit.Limit(f"signin:address:{address or '-'}", settings.SIGNIN_LIMIT_ADDRESS),
-        ratelimit.Limit(f"signin:name:{ident}", settings.SIGNIN_LIMIT_USERNAME),
+    at = address or "-"
+    limits = [
+        ratelimit.Limit(f"signin:address:{at}", settings.SIGNIN_LIMIT_ADDRESS),
+        ratelimit.Limit(f"signin:name:{ident}:{at}", settings.SIGNIN_LIMIT_USERNAME),
     ]
+    if not cache.get(_known(ident, at)):
+        limits.append(
+            ratelimit.Limit(f"signin:name:{ident}", settings.SIGNIN_LIMIT_USERNAME_GLOBAL)
+        )
+    return limits
+
+
+def _known(ident: str, address: str) -> str:
+    return f"signin:known:{ident}:{address}"
 
 
 def session_login(

@@ -198,3 +198,57 @@ def test_a_released_attempt_frees_its_place():
     ratelimit.reserve(limit)
     with pytest.raises(ratelimit.Exceeded):
         ratelimit.reserve(limit)
+
+
+# --- Limits that slow guessing without handing out a lock-out ------------------------------
+
+ATTACKER, HOME, ROAMING = "203.0.113.66", "198.51.100.7", "192.0.2.44"
+
+
+def fail_from(api, address, name="qian", times=10):
+    for _ in range(times):
+        assert api_login(api, name, "wrong", REMOTE_ADDR=address).status_code == 401
+
+
+def test_failures_from_one_address_do_not_lock_the_user_out_elsewhere(api, client):
+    user = UserFactory(username="qian")
+    fail_from(api, ATTACKER)
+    assert api_login(api, "qian", REMOTE_ADDR=ATTACKER).status_code == 429
+    assert web_login(client, "qian", REMOTE_ADDR=ATTACKER).status_code == 429
+    # The real user, anywhere else, signs in on either way in.
+    answer = api_login(api, "qian", REMOTE_ADDR=ROAMING)
+    assert answer.status_code == 200
+    assert web_login(client, "qian", REMOTE_ADDR=HOME).status_code == 302
+    assert client.get(ME).json()["id"] == user.pk
+
+
+def test_an_address_behind_the_configured_proxy_is_the_one_the_proxy_saw(api, settings):
+    settings.NUM_PROXIES = 1
+    UserFactory(username="qian")
+    for n in range(10):
+        # Whatever the client writes in front, the proxy appends the address it saw.
+        spoofed = f"10.0.0.{n}, {ATTACKER}"
+        answer = api_login(api, "qian", "wrong", HTTP_X_FORWARDED_FOR=spoofed)
+        assert answer.status_code == 401
+    assert api_login(api, "qian", HTTP_X_FORWARDED_FOR=f"{ROAMING}, {ATTACKER}").status_code == 429
+    assert api_login(api, "qian", HTTP_X_FORWARDED_FOR=ROAMING).status_code == 200
+
+
+def test_distributed_guessing_meets_a_ceiling_that_spares_known_addresses(api):
+    UserFactory(username="qian")
+    # The user signed in from home before: that (name, address) is known for 30 days.
+    assert api_login(api, "qian", REMOTE_ADDR=HOME).status_code == 200
+    for n in range(10):
+        fail_from(api, f"203.0.113.{n + 1}")
+    # 100 refusals in a minute for one name, from 10 addresses: new addresses wait.
+    refused = api_login(api, "qian", REMOTE_ADDR=ROAMING)
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert api_login(api, "qian", "wrong", REMOTE_ADDR="203.0.113.99").status_code == 429
+    # From home the user still signs in, and home keeps its own per-address limits.
+    assert api_login(api, "qian", REMOTE_ADDR=HOME).status_code == 200
+    fail_from(api, HOME)
+    assert api_login(api, "qian", REMOTE_ADDR=HOME).status_code == 429
+    # Other names are not touched by the ceiling on this one.
+    UserFactory(username="zhou")
+    assert api_login(api, "zhou", REMOTE_ADDR=ROAMING).status_code == 200
