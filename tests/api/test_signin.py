@@ -3,13 +3,14 @@
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
 
 from audits import ratelimit
 from audits.models import AuditEvent
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, ChecklistFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +253,75 @@ def test_distributed_guessing_meets_a_ceiling_that_spares_known_addresses(api):
     # Other names are not touched by the ceiling on this one.
     UserFactory(username="zhou")
     assert api_login(api, "zhou", REMOTE_ADDR=ROAMING).status_code == 200
+
+
+# --- The device of an event is what the server established, never a client's header -------
+
+
+def campaign_body(planner) -> dict:
+    today = date.today()
+    return {
+        "id": str(uuid.uuid4()),
+        "title": "设备来源检查",
+        "mode": "announced",
+        "unit": str(planner.unit_id),
+        "starts_on": today.isoformat(),
+        "ends_on": (today + timedelta(days=30)).isoformat(),
+        "checklist": str(ChecklistFactory(owner_unit=planner.unit).pk),
+    }
+
+
+def test_a_web_session_is_its_own_device_whatever_the_header_says():
+    planner = UserFactory(username="planner_web")
+    browser = Client(enforce_csrf_checks=True, HTTP_X_DEVICE_ID="forged-by-the-page")
+    browser.get(LOGIN)
+    browser.post(
+        LOGIN,
+        {
+            "username": "planner_web",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": browser.cookies["csrftoken"].value,
+        },
+    )
+    login = AuditEvent.objects.get(action="auth.login")
+    session_key = browser.session.session_key
+    assert login.device_id.startswith("web:")
+    assert session_key not in login.device_id
+    created = browser.post(
+        "/api/v1/campaigns",
+        campaign_body(planner),
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=browser.cookies["csrftoken"].value,
+    )
+    assert created.status_code == 201, created.content
+    change = AuditEvent.objects.get(action="campaign.create", object_type="campaign")
+    assert change.actor_id == planner.pk
+    # Every change made in that session names the same device: the sign-in's.
+    assert change.device_id == login.device_id
+    # Another session of the same user is another device.
+    other = Client()
+    other.post(LOGIN, {"username": "planner_web", "password": PASSWORD})
+    second = AuditEvent.objects.filter(action="auth.login").order_by("-seq").first()
+    assert second.device_id.startswith("web:")
+    assert second.device_id != login.device_id
+
+
+def test_a_bearer_token_is_its_device_sessions_device_whatever_the_header_says(api):
+    planner = UserFactory(username="planner_app")
+    tokens = api_login(api, "planner_app", device="pad-7").json()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    created = api.post(
+        "/api/v1/campaigns", campaign_body(planner), format="json", HTTP_X_DEVICE_ID="forged"
+    )
+    assert created.status_code == 201, created.content
+    change = AuditEvent.objects.get(action="campaign.create", object_type="campaign")
+    assert change.device_id == "pad-7"
+
+
+def test_a_refused_sign_in_establishes_no_device(api):
+    UserFactory(username="qian")
+    api_login(api, "qian", "wrong", device="claimed-phone", HTTP_X_DEVICE_ID="forged")
+    event = AuditEvent.objects.get(action="auth.login_failed")
+    assert event.device_id == ""
+    # What the client claimed is kept, as a claim, in the event's data.
+    assert event.after == {"via": "api", "device_id": "claimed-phone"}
