@@ -84,8 +84,9 @@ def user_sign_in(
     session, recorded as `auth.login`.
     """
     name = normalize_username(username)
+    ident, at = hashlib.sha256(name.encode()).hexdigest(), address or "-"
     try:
-        reservation = ratelimit.reserve(_limits(name, address))
+        reservation = ratelimit.reserve(_limits(ident, at))
     except ratelimit.Exceeded as exc:
         raise SignInThrottled(exc.wait) from None
     user = authenticate(username=name, password=password)
@@ -98,20 +99,18 @@ def user_sign_in(
             )
         raise BadCredentials()
     ratelimit.release(reservation)
-    ident = hashlib.sha256(name.encode()).hexdigest()
-    cache.set(_known(ident, address or "-"), True, settings.SIGNIN_KNOWN_ADDRESS_DAYS * 86400)
+    cache.set(_known(ident, at), True, settings.SIGNIN_KNOWN_ADDRESS_DAYS * 86400)
     return user
 
 
-def _limits(name: str, address: str | None) -> list[ratelimit.Limit]:
+def _limits(ident: str, at: str) -> list[ratelimit.Limit]:
     """Per address; per name from that address; per name from anywhere but known addresses.
 
     The per-name ceiling slows guessing spread over many addresses. It spares the addresses
     the name has signed in from before, so an attacker who reaches it cannot keep the user
-    out where they usually are; others wait at most one window (docs/OPERATIONS.md).
+    out where they usually are; others wait at most one window (docs/OPERATIONS.md). `ident`
+    is the name's SHA-256, `at` the address ("-" for callers without one).
     """
-    ident = hashlib.sha256(name.encode()).hexdigest()
-    at = address or "-"
     limits = [
         ratelimit.Limit(f"signin:address:{at}", settings.SIGNIN_LIMIT_ADDRESS),
         ratelimit.Limit(f"signin:name:{ident}:{at}", settings.SIGNIN_LIMIT_USERNAME),
