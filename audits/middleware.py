@@ -1,5 +1,6 @@
 """Request-wide concerns: request id, the audit context, and the /api/ body limit."""
 
+import hashlib
 import re
 import uuid
 from collections.abc import Callable
@@ -35,12 +36,25 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def device_id_of(request: HttpRequest) -> str:
+    """The device the server established for this request; never what a client's header says.
+
+    A bearer token names its device session's device (the claim we signed when the session
+    was opened from it); a signed-in web session is a device of its own. Anything else has
+    none: a refused sign-in's claimed device goes into that event's data, as a claim.
+    """
     token = getattr(request, "auth", None)
     if token is not None and hasattr(token, "get"):
-        device = token.get("device_id")
-        if device:
-            return str(device)[:128]
-    return request.headers.get("X-Device-ID", "")[:128]
+        return str(token.get("device_id") or "")[:128]
+    user = getattr(request, "user", None)
+    session = getattr(request, "session", None)
+    if user is not None and user.is_authenticated and session is not None and session.session_key:
+        return web_device_id(session.session_key)
+    return ""
+
+
+def web_device_id(session_key: str) -> str:
+    """A web session's device: a digest of its key, since the key itself is a credential."""
+    return "web:" + hashlib.sha256(session_key.encode()).hexdigest()[:24]
 
 
 def is_api(request: HttpRequest) -> bool:

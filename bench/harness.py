@@ -232,6 +232,7 @@ class Server:
             "THROTTLE_ANON": "1000000/min",
             "THROTTLE_AUTH_IP": "1000000/min",
             "THROTTLE_AUTH_USERNAME": "1000000/min",
+            "THROTTLE_AUTH_USERNAME_GLOBAL": "1000000/min",
             # Throttle counters of this run only, apart from the app's own keys.
             "CACHE_KEY_PREFIX": f"duchaa-bench-{os.getpid()}",
             **self.extra_env,

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,6 +30,13 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if not re.match(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$", value):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 10/min, not {value!r}.")
+    return value
 
 
 DEBUG = env_bool("DEBUG")
@@ -167,13 +175,21 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("THROTTLE_USER", "6000/min"),
         "anon": os.environ.get("THROTTLE_ANON", "600/min"),
-        "auth_ip": os.environ.get("THROTTLE_AUTH_IP", "60/min"),
-        "auth_username": os.environ.get("THROTTLE_AUTH_USERNAME", "10/min"),
+        # Token refresh and logout, per address; sign-in has its own limits (below).
+        "auth_ip": env_rate("THROTTLE_AUTH_IP", "60/min"),
     },
     "NUM_PROXIES": NUM_PROXIES,
     "UNICODE_JSON": True,
     "DATETIME_FORMAT": "iso-8601",
 }
+
+# Sign-in limits, shared by every way in (the API's token, the web form, the admin through
+# it), counting refused attempts only; docs/OPERATIONS.md, "Sign-in limits".
+SIGNIN_LIMIT_ADDRESS = env_rate("THROTTLE_AUTH_IP", "60/min")  # any names, one address
+SIGNIN_LIMIT_USERNAME = env_rate("THROTTLE_AUTH_USERNAME", "10/min")  # one name, one address
+# One name from all addresses together, except those it signed in from in the last N days.
+SIGNIN_LIMIT_USERNAME_GLOBAL = env_rate("THROTTLE_AUTH_USERNAME_GLOBAL", "100/min")
+SIGNIN_KNOWN_ADDRESS_DAYS = env_int("SIGNIN_KNOWN_ADDRESS_DAYS", 30)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
@@ -200,6 +216,7 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = REDIS_URL
 CELERY_IMPORTS = [
     "workers.accounts",
+    "workers.mail",
     "workers.maintenance",
     "workers.photos",
     "workers.outbox",
@@ -234,6 +251,10 @@ if EMAIL_URL.startswith("console:"):
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 elif EMAIL_URL.startswith("locmem:"):
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+elif EMAIL_URL.startswith("file:"):
+    # file:///some/dir: one file per message (tests read what a worker process sent).
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = EMAIL_URL.removeprefix("file://")
 else:
     from urllib.parse import unquote, urlparse
 
@@ -246,6 +267,8 @@ else:
     EMAIL_USE_TLS = _mail.scheme == "smtp+tls"
     EMAIL_USE_SSL = _mail.scheme == "smtps"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "duchaa@localhost")
+# Where people reach the service, for links in e-mail ("" leaves the link out).
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 
 # Idempotency-Key: how long a duplicate waits for the first request, how long keys live.
 IDEMPOTENCY_WAIT_SECONDS = float(os.environ.get("IDEMPOTENCY_WAIT_SECONDS", "10"))

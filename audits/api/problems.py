@@ -56,10 +56,8 @@ def _rollback_unless_non_atomic(view: Any) -> None:
 def _domain_response(exc: DomainError) -> Response:
     status = STATUS[exc.code]
     if isinstance(exc, Throttled):
-        # DRF words the wait ("… expected available in N seconds") in the caller's language.
-        throttled = exceptions.Throttled(wait=exc.wait, detail=str(exc.message))
-        body = problem(status, exc.code, str(throttled.detail))
         headers = {"Retry-After": str(max(1, math.ceil(exc.wait)))}
+        body = problem(status, exc.code, str(exc.message))
         return Response(body, status=status, headers=headers, content_type=PROBLEM_JSON)
     if exc.errors:
         errors = {field: [str(m) for m in messages] for field, messages in exc.errors.items()}

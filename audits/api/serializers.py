@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from audits.choices import Level, Role
-from audits.models import Official, Position, Team, Unit, User
+from audits.models import Notification, Official, Position, Team, Unit, User
 
 
 class TokenIn(serializers.Serializer):
@@ -82,3 +82,20 @@ class OfficialOut(serializers.ModelSerializer):
 
 
 LEVELS = [choice for choice, _ in Level.choices]
+
+
+class NotificationOut(serializers.ModelSerializer):
+    finding = serializers.UUIDField(source="finding_id", allow_null=True)
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "kind",
+            "text",
+            "finding",
+            "object_type",
+            "object_id",
+            "created_at",
+            "read_at",
+        ]

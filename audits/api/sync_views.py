@@ -7,19 +7,10 @@ from rest_framework.response import Response
 from audits.api import inspection_serializers as io
 from audits.api.base import Endpoint
 from audits.api.photo_views import PhotoOut
-from audits.api.serializers import UnitOut
+from audits.api.serializers import NotificationOut, UnitOut
 from audits.api.util import valid
-from audits.models import Notification
 from audits.selectors.inspections import note_secret_reads
 from audits.selectors.sync import sync_page
-
-
-class NotificationOut(s.ModelSerializer):
-    finding = s.UUIDField(source="finding_id", allow_null=True)
-
-    class Meta:
-        model = Notification
-        fields = ["id", "kind", "text", "finding", "created_at", "read_at"]
 
 
 class SyncParams(s.Serializer):

@@ -1,4 +1,4 @@
-"""Throttles on sign-in: per client address and per attempted username."""
+"""Throttle on token refresh and logout, per client address (sign-in: audits.ratelimit)."""
 
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -8,14 +8,3 @@ class AuthIPThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class AuthUsernameThrottle(SimpleRateThrottle):
-    scope = "auth_username"
-
-    def get_cache_key(self, request, view) -> str | None:
-        data = request.data if isinstance(request.data, dict) else {}
-        username = data.get("username")
-        if not isinstance(username, str) or not username:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": username.lower()[:150]}

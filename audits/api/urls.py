@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from audits.api import inspection_views as iv
+from audits.api import notification_views as nv
 from audits.api import photo_views as pv
 from audits.api import views
 from audits.api.sync_views import SyncView
@@ -45,6 +46,10 @@ urlpatterns += [
 
 urlpatterns += [path("sync", SyncView.as_view(), name="sync")]
 urlpatterns += [path("stats", iv.StatsView.as_view(), name="stats")]
+urlpatterns += [
+    path("notifications", nv.NotificationList.as_view(), name="notification-list"),
+    path("notifications/<uuid:pk>/read", nv.NotificationRead.as_view(), name="notification-read"),
+]
 
 urlpatterns += [
     path("photos", pv.PhotoCreate.as_view(), name="photo-list"),

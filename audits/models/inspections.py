@@ -195,13 +195,28 @@ class Notification(Synced):
     kind = models.CharField(max_length=32)
     text = models.CharField(max_length=300)
     finding = models.ForeignKey(Finding, on_delete=models.CASCADE, null=True, blank=True)
+    # What it is about, when that is not a finding (an interview, a bulletin …).
+    object_type = models.CharField(max_length=32, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    # "Once per state change": a second notice with the same key to the same person is not
+    # written, however often a tracker runs (empty: no such rule).
+    dedupe_key = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
         ordering = ["-created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "dedupe_key"],
+                condition=~Q(dedupe_key=""),
+                name="notification_once_per_key",
+            )
+        ]
+        indexes = [models.Index(fields=["recipient", "created_at"])]
 
     def __str__(self) -> str:
         return self.text

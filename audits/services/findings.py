@@ -16,7 +16,6 @@ from audits.errors import ErrorCode, Forbidden, Invalid, WrongState
 from audits.models import (
     ChecklistItem,
     Finding,
-    Notification,
     Official,
     Rectification,
     Unit,
@@ -25,6 +24,7 @@ from audits.models import (
 )
 from audits.permissions import answers_for, inspects, plans
 from audits.services.common import acting, bump, check_version, create_or_replay, locked
+from audits.services.notifications import notify
 from audits.services.photos import attached_photos
 from audits.visibility import visible
 
@@ -232,6 +232,4 @@ def _notify_unit(finding: Finding, kind: str, text: str) -> None:
     officials = User.objects.filter(
         unit_id=finding.responsible_unit_id, is_active=True, roles__contains=[Role.UNIT_OFFICIAL]
     )
-    Notification.objects.bulk_create(
-        [Notification(recipient=u, kind=kind, text=text[:300], finding=finding) for u in officials]
-    )
+    notify(recipients=officials, kind=kind, text=text, finding=finding, about=finding)

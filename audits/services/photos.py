@@ -213,7 +213,13 @@ def upload_create(
             count >= settings.PHOTO_UPLOADS_OPEN_PER_USER
             or pending + size > settings.PHOTO_UPLOADS_BYTES_PER_USER
         ):
-            raise Throttled(_("未完成的上传过多，请先完成或等待其过期。"), wait=3600)
+            wait = 3600
+            raise Throttled(
+                _("未完成的上传过多，请先完成或等待其过期。")
+                + " "
+                + _("预计 %(seconds)d 秒后可用。") % {"seconds": wait},
+                wait=wait,
+            )
         upload = PhotoUpload.objects.create(
             id=upload_id,
             owner=actor,

@@ -44,7 +44,7 @@ def test_wrong_password_and_unknown_user_get_the_same_401_and_are_audited(api):
     events = AuditEvent.objects.filter(action="auth.login_failed").order_by("seq")
     assert [e.object_id for e in events] == ["li", "nobody-here"]
     assert events[0].ip == "127.0.0.1"
-    assert events[0].after == {"device_id": "phone-1"}
+    assert events[0].after == {"via": "api", "device_id": "phone-1"}
 
 
 def test_refresh_rotates_and_a_spent_refresh_token_is_refused(api):

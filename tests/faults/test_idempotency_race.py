@@ -238,7 +238,7 @@ def test_outside_the_request_transaction_a_duplicate_gets_409_at_once():
     """Views with their own transactions (photo uploads) commit the claim at once."""
     user = UserFactory(roles=[Role.PLANNER])
     token = _token(user)
-    body = {"code": "N0002", "sleep": 2}
+    body = {"code": "N0002", "sleep": 5}
     url = "/api/test-idem/non-atomic-units"
     with serve(IDEMPOTENCY_WAIT_SECONDS="20") as base:
 
@@ -254,7 +254,11 @@ def test_outside_the_request_transaction_a_duplicate_gets_409_at_once():
         answers: dict = {}
         first = threading.Thread(target=lambda: answers.setdefault("first", send()))
         first.start()
-        time.sleep(0.5)
+        # The claim is committed at once: the duplicate is sent only once it exists.
+        deadline = time.monotonic() + 30
+        while not IdempotencyRecord.objects.filter(key="na").exists():
+            assert time.monotonic() < deadline, "the first request never claimed its key"
+            time.sleep(0.02)
         started = time.monotonic()
         busy = send()
         waited = time.monotonic() - started
