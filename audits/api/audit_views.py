@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from audits.api.base import Endpoint, ListEndpoint
 from audits.api.pagination import CursorPage
 from audits.api.util import valid
+from audits.services.trail import trail_export_record
 from audits.trail import proofs, review
-from audits.trail.events import record_event
 from audits.trail.seal import current_head
 from audits.trail.verify import verify
 
@@ -81,12 +81,7 @@ class EventPage(CursorPage):
 
 
 def _csv_response(request, qs) -> StreamingHttpResponse:
-    record_event(
-        action="audit.export",
-        object_type="audit_trail",
-        object_id="csv",
-        data={key: str(value) for key, value in request.query_params.items()},
-    )
+    trail_export_record(actor=request.user, filters=request.query_params)
     response = StreamingHttpResponse(review.csv_lines(qs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
     return response

@@ -11,7 +11,6 @@ remembered key always means the change happened.
 
 import hashlib
 import json
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -149,10 +148,3 @@ class IdempotencyMixin:
             # view with its own transactions) gives the key back; a rollback takes it anyway.
             records.delete()
         return super().finalize_response(request, response, *args, **kwargs)
-
-
-def purge_idempotency_records(*, older_than: timedelta) -> int:
-    """Forget keys older than `older_than` (kept at least 24 h, per the contract)."""
-    cutoff = timezone.now() - max(older_than, timedelta(hours=24))
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted

@@ -199,8 +199,11 @@ def session_logout(*, refresh: str, user: User | None = None) -> None:
             session.save(update_fields=["revoked_at", "revoked_reason"])
 
 
-def expire_idle_sessions(*, idle_days: int) -> int:
-    """Revoke device sessions not refreshed for `idle_days`; returns how many."""
+def expire_idle_sessions(*, idle_days: int | None = None) -> int:
+    """Revoke device sessions not refreshed for `idle_days` (default DEVICE_SESSION_IDLE_DAYS);
+    returns how many."""
+    if idle_days is None:
+        idle_days = settings.DEVICE_SESSION_IDLE_DAYS
     cutoff = timezone.now() - timezone.timedelta(days=idle_days)
     with transaction.atomic(), context.action("auth.session_expired"):
         return DeviceSession.objects.filter(

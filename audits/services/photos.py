@@ -7,6 +7,7 @@ is asked to process it only once the photo is committed, and is asked again unti
 import fcntl
 import logging
 import os
+import random
 import time
 import uuid
 from contextlib import contextmanager
@@ -362,12 +363,28 @@ def begin_attempt(photo_id) -> Photo | None:
         photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
         if photo is None or photo.status != PhotoStatus.PENDING:
             return None
-        if photo.attempts >= settings.PHOTO_MAX_ATTEMPTS:
+        if _spent(photo.attempts):
             _reject(photo, "too_many_attempts")
             return None
         photo.attempts += 1
         photo.save(update_fields=["attempts"])
     return photo
+
+
+def _spent(attempts: int) -> bool:
+    """The one rule on attempts: PHOTO_MAX_ATTEMPTS, a killed worker's included."""
+    return attempts >= settings.PHOTO_MAX_ATTEMPTS
+
+
+def photo_process_failed(*, photo_id, error: BaseException) -> float | None:
+    """A try at processing failed for a reason that may pass (storage, database, a time
+    limit): the seconds to wait before the next try (exponential, with jitter), or None
+    when the photo has had its attempts and is now rejected with the error as its reason."""
+    attempts = Photo.objects.filter(pk=photo_id).values_list("attempts", flat=True).first()
+    if attempts is None or _spent(attempts):
+        reject(photo_id, f"failed: {type(error).__name__}: {error}")
+        return None
+    return min(300, 2**attempts) + random.uniform(0, 1)  # noqa: S311 - jitter
 
 
 def _reject(photo: Photo, reason: str) -> None:

@@ -1,5 +1,6 @@
 """The visit lifecycle: planned → in_progress → submitted → closed, or cancelled."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -8,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audits.choices import FindingStatus, VisitStatus
+from audits.choices import FindingStatus, Mode, VisitStatus
 from audits.conflicts import check_assignment
 from audits.errors import ErrorCode, Forbidden, Invalid, WrongState
 from audits.geo import metres_between
@@ -17,7 +18,8 @@ from audits.permissions import inspects, leads, plans
 from audits.services.common import acting, bump, check_version, locked
 from audits.services.draws import conflict_day
 from audits.services.sync_marks import touch_findings, visit_left_view
-from audits.visibility import visible
+from audits.trail.events import record_events
+from audits.visibility import my_teams, visible
 
 
 def _visit(actor: User, visit_id) -> Visit:
@@ -153,3 +155,22 @@ def visit_update(
 
 def _team_user_ids(team: Team) -> set[int]:
     return {team.lead_id, *team.members.values_list("pk", flat=True)}
+
+
+def visit_read_record(*, actor: User, visits: Iterable[Visit]) -> None:
+    """Leave an event for every unannounced visit, not yet closed, that someone off its team
+    has just been shown (a list, a detail, the sync feed): who looked, and when, is for the
+    auditors to see. Called by the reader, after the read."""
+    secret = [
+        v
+        for v in visits
+        if v.campaign.mode == Mode.UNANNOUNCED
+        and v.status not in (VisitStatus.CLOSED, VisitStatus.CANCELLED)
+    ]
+    if not secret:
+        return
+    mine = set(my_teams(actor).values_list("pk", flat=True))
+    read = [str(v.pk) for v in secret if v.team_id not in mine]
+    if read:
+        with acting(actor, "visit.read"):
+            record_events(action="visit.read", object_type="visit", object_ids=read)

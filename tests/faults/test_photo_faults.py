@@ -15,6 +15,7 @@ import pytest
 
 from audits import outbox
 from audits.models import OutboxMessage, Photo
+from audits.services.outbox import outbox_sweep
 from tests.photos.helpers import Worker, free_port, post_photo, wait_for, world
 from tests.photos.make_corpus import jpeg
 
@@ -61,7 +62,7 @@ def test_a_whole_worker_killed_mid_photo_is_swept_to_the_next_one(settings):
     second = Worker(queue=first.queue)
     try:
         assert Photo.objects.get(pk=photo_id).status == "pending"
-        assert outbox.sweep(stale_seconds=0) == 1  # what beat runs every 30 s
+        assert outbox_sweep(stale_seconds=0) == 1  # what beat runs every 30 s
         photo = wait_for(
             lambda: Photo.objects.filter(pk=photo_id, status="ready").first(), timeout=60
         )
@@ -152,10 +153,10 @@ def test_uploads_are_accepted_while_redis_is_down_and_processed_after(settings, 
         assert min(timings) < 2
         assert max(timings) < 5
         assert OutboxMessage.objects.filter(kwargs__photo_id__in=ids, relayed_at=None).count() == 3
-        assert outbox.sweep(fresh_seconds=0) == 0  # still down: the sweeper waits too
+        assert outbox_sweep(fresh_seconds=0) == 0  # still down: the sweeper waits too
 
         private_redis.start()
-        assert outbox.sweep(fresh_seconds=0) == 3
+        assert outbox_sweep(fresh_seconds=0) == 3
         wait_for(lambda: Photo.objects.filter(pk__in=ids, status="ready").count() == 3, timeout=90)
         assert not OutboxMessage.objects.filter(done_at=None).exists()
     finally:

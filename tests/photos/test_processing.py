@@ -217,3 +217,22 @@ def test_exif_helpers_roundtrip():
         processing._read_exif(opened, analysis)
     assert analysis.lat == pytest.approx(33.5)
     assert analysis.lon == pytest.approx(-117.25)
+
+
+def test_the_attempt_limit_is_one_rule_for_failed_tries_and_for_killed_workers(settings):
+    settings.PHOTO_MAX_ATTEMPTS = 2
+    w = world()
+    photo_id = post_photo(w.client, jpeg(51), finding=w.finding).json()["id"]
+    Photo.objects.filter(pk=photo_id).update(attempts=1)
+    wait = service.photo_process_failed(photo_id=photo_id, error=OSError("disk"))
+    assert 2 <= wait < 3  # 2 ** attempts, and up to a second of jitter
+    assert Photo.objects.get(pk=photo_id).status == "pending"
+    Photo.objects.filter(pk=photo_id).update(attempts=2)
+    assert service.photo_process_failed(photo_id=photo_id, error=OSError("disk")) is None
+    photo = Photo.objects.get(pk=photo_id)
+    assert (photo.status, photo.reason) == ("rejected", "failed: OSError: disk")
+    # A worker killed after counting its last attempt: the next delivery meets the same rule.
+    other = post_photo(w.client, jpeg(52), finding=w.finding).json()["id"]
+    Photo.objects.filter(pk=other).update(attempts=2)
+    assert service.process(other) == "rejected"
+    assert Photo.objects.get(pk=other).reason == "too_many_attempts"
