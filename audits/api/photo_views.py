@@ -8,10 +8,11 @@ short transaction at the end. Bodies are read in chunks and never held in memory
 import re
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse, HttpResponse
-from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.http import FileResponse, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -29,9 +30,9 @@ from rest_framework.reverse import reverse
 
 from audits.api.base import Endpoint
 from audits.api.util import seen, valid
-from audits.errors import Conflict
+from audits.errors import Conflict, PayloadTooLarge
 from audits.models import Photo
-from audits.photos.ingest import ExtraFile, HashingUploadHandler, TooLarge
+from audits.photos.ingest import ExtraFile, TooLarge, receive_multipart
 from audits.services import photos as service
 
 non_atomic = method_decorator(transaction.non_atomic_requests, name="dispatch")
@@ -161,20 +162,18 @@ class PhotoCreate(Endpoint):
         raw = request._request
         if not raw.content_type.startswith("multipart/form-data"):
             raise service.unsupported()
-        handler = HashingUploadHandler(raw, limit=settings.PHOTO_MAX_BYTES)
         try:
-            fields, _files = MultiPartParser(
-                raw.META, raw, [handler], raw.encoding or settings.DEFAULT_CHARSET
-            ).parse()
+            fields, received = receive_multipart(raw, limit=settings.PHOTO_MAX_BYTES)
         except TooLarge as exc:
             raise service.too_large() from exc
         except ExtraFile as exc:
-            handler.cleanup()
             raise ValidationError({"file": [_("只能上传一个文件（字段 file）。")]}) from exc
-        except MultiPartParserError as exc:
-            handler.cleanup()
+        except RequestDataTooBig as exc:
+            raise PayloadTooLarge() from exc
+        except (MultiPartParserError, SuspiciousOperation) as exc:
             raise ParseError(_("multipart 格式错误。")) from exc
-        received = handler.received
+        except UnreadablePostError as exc:
+            raise service.interrupted() from exc
         try:
             if received is None:
                 raise ValidationError({"file": [_("缺少文件。")]})

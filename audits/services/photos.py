@@ -28,7 +28,7 @@ from audits.geo import metres_between
 from audits.models import Finding, Photo, PhotoStatus, PhotoUpload, User, Visit
 from audits.permissions import answers_for, inspects
 from audits.photos import processing
-from audits.photos.ingest import Received, TooLarge, append_stream, hash_file
+from audits.photos.ingest import Interrupted, Received, TooLarge, append_stream, hash_file
 from audits.photos.storage import (
     derived_name,
     local_path,
@@ -60,6 +60,11 @@ def too_large() -> PayloadTooLarge:
         _("照片过大：上限 %(limit)d 字节。") % {"limit": settings.PHOTO_MAX_BYTES},
         code="photo_too_large",
     )
+
+
+def interrupted() -> DomainError:
+    # The client went away mid-body: nobody may read this answer, but nothing is kept.
+    return DomainError(_("请求体未完整到达，未保存。"), code="body_incomplete")
 
 
 def sha_mismatch() -> Unprocessable:
@@ -276,6 +281,8 @@ def upload_append(
             written = append_stream(stream, path, offset, upload.size - offset)
         except TooLarge as exc:
             raise PayloadTooLarge(_("数据超出上传声明的大小。"), code="upload_too_large") from exc
+        except Interrupted as exc:
+            raise interrupted() from exc
         upload.offset = offset + written
         PhotoUpload.objects.filter(pk=upload.pk).update(
             offset=upload.offset, updated_at=timezone.now()
