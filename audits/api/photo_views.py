@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from audits.api.base import Endpoint
-from audits.api.util import seen, valid
+from audits.api.util import ClientId, seen, valid
 from audits.errors import Conflict, PayloadTooLarge
 from audits.models import Photo
 from audits.photos.ingest import ExtraFile, TooLarge, receive_multipart
@@ -117,7 +117,7 @@ class PhotoOut(s.ModelSerializer):
 
 
 class PhotoIn(s.Serializer):
-    id = s.UUIDField()
+    id = ClientId()
     finding = s.UUIDField(required=False)
     visit = s.UUIDField(required=False)
     sha256 = s.RegexField(_SHA)

@@ -23,7 +23,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, Val
 
 from audits import outbox
 from audits.choices import FindingStatus, VisitStatus
-from audits.errors import Conflict, DomainError, PayloadTooLarge, Unprocessable
+from audits.errors import Conflict, DomainError, IdUnusable, PayloadTooLarge, Unprocessable
 from audits.geo import metres_between
 from audits.models import Finding, Photo, PhotoStatus, PhotoUpload, User, Visit
 from audits.permissions import answers_for, inspects
@@ -113,15 +113,17 @@ def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding 
 def _repeat(
     actor: User, photo_id: uuid.UUID, sha256: str, finding: Finding | None, visit: Visit
 ) -> Photo | None:
-    """An earlier photo with this id: the same one (returned) or a 409."""
+    """An earlier photo with this id: the same one (returned) or a 409; one the actor may
+    not see is IdUnusable, the answer a malformed id gets."""
     existing = Photo.objects.filter(pk=photo_id).first()
     if existing is None:
         return None
+    if not visible(actor, Photo).filter(pk=photo_id).exists():
+        raise IdUnusable()
     same = (
         existing.sha256 == sha256
         and existing.finding_id == (finding and finding.pk)
         and existing.visit_id == visit.pk
-        and visible(actor, Photo).filter(pk=photo_id).exists()
     )
     if not same:
         raise Conflict(_("该 id 已被另一张照片使用。"), code="id_conflict")
@@ -195,10 +197,14 @@ def upload_create(
     if size > settings.PHOTO_MAX_BYTES:
         raise too_large()
     if Photo.objects.filter(pk=upload_id).exists():
+        if not visible(actor, Photo).filter(pk=upload_id).exists():
+            raise IdUnusable()
         raise Conflict(_("该 id 的照片已存在。"), code="id_conflict")
     with transaction.atomic():
         existing = PhotoUpload.objects.select_for_update().filter(pk=upload_id).first()
         if existing is not None:
+            if existing.owner_id != actor.pk:  # sessions are private: as if unseen
+                raise IdUnusable()
             if (
                 existing.owner_id,
                 existing.size,
