@@ -33,6 +33,7 @@ from audits.api.util import ClientId, seen, valid
 from audits.errors import Conflict, PayloadTooLarge
 from audits.models import Photo
 from audits.photos.ingest import ExtraFile, TooLarge, receive_multipart
+from audits.selectors.photos import flags_for
 from audits.services import photos as service
 
 non_atomic = method_decorator(transaction.non_atomic_requests, name="dispatch")
@@ -67,6 +68,7 @@ class PhotoOut(s.ModelSerializer):
     thumbnail_url = s.SerializerMethodField()
     preview_url = s.SerializerMethodField()
     original_url = s.SerializerMethodField()
+    flags = s.SerializerMethodField()
 
     class Meta:
         model = Photo
@@ -100,6 +102,10 @@ class PhotoOut(s.ModelSerializer):
     @extend_schema_field(Device)
     def get_device(self, photo: Photo) -> dict:
         return {"make": photo.make, "model": photo.model}
+
+    def get_flags(self, photo: Photo) -> list[str]:
+        request = self.context.get("request")
+        return flags_for(request.user if request is not None else None, photo)
 
     def _url(self, photo: Photo, kind: str) -> str:
         return reverse(

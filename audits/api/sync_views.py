@@ -11,6 +11,7 @@ from audits.api.serializers import UnitOut
 from audits.api.util import valid
 from audits.models import Notification
 from audits.selectors.inspections import note_secret_reads
+from audits.selectors.photos import with_reuse
 from audits.selectors.sync import sync_page
 
 
@@ -68,6 +69,7 @@ class SyncView(Endpoint):
         params = valid(SyncParams, request.query_params)
         page = sync_page(request.user, params.get("cursor"), params["limit"])
         note_secret_reads(request.user, page.changes["visits"])
+        with_reuse(request.user, page.changes["photos"])
         changes = {
             kind: OUT[kind](rows, many=True, context={"request": request}).data
             for kind, rows in page.changes.items()

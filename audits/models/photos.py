@@ -3,6 +3,7 @@
 import uuid
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -48,7 +49,12 @@ class Photo(Synced):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     distance_m = models.FloatField(null=True, blank=True)
+    # What processing found in the picture itself. `reused` is not among them: it compares
+    # with other photos, and is shown at read time only when one of `matches` is visible to
+    # the reader (audits.selectors.photos), so it never speaks of evidence they may not see.
     flags = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    # Earlier photos elsewhere showing the same or a near-identical picture (the first ones).
+    matches = ArrayField(models.UUIDField(), default=list, blank=True)
     phash = models.BigIntegerField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -61,6 +67,7 @@ class Photo(Synced):
         indexes = [
             models.Index(fields=["finding", "created_at"]),
             models.Index(fields=["visit", "created_at"]),
+            GinIndex(fields=["matches"], name="photo_matches"),
         ]
 
     def __str__(self) -> str:

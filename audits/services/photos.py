@@ -43,6 +43,7 @@ from audits.visibility import visible
 
 log = logging.getLogger(__name__)
 PROCESS_TASK = "workers.photos.process_photo"
+MATCHES_KEPT = 100  # a picture reused a thousand times need not list them all
 
 
 class UnsupportedType(DomainError):
@@ -460,15 +461,16 @@ def _finish(photo: Photo, result: processing.Analysis, thumbnail: str, preview: 
         visit.window_start <= result.taken_at <= visit.window_end
     ):
         flags.append("outside_visit_window")
-    if _reused(photo):
-        flags.append("reused")
+    photo.matches = _matches(photo)
     photo.flags = flags + result.extra_flags
     photo.status, photo.processed_at = PhotoStatus.READY, timezone.now()
     photo.save()
 
 
-def _reused(photo: Photo) -> bool:
-    """The same or a near-identical picture already stands as evidence elsewhere."""
+def _matches(photo: Photo) -> list[uuid.UUID]:
+    """Earlier photos elsewhere with the same or a near-identical picture (the first
+    MATCHES_KEPT of them), whoever may see them: readers are told only of those they may
+    see (audits.selectors.photos.with_reuse)."""
     if photo.finding_id:
         same_place = Q(finding_id=photo.finding_id) | Q(
             visit_id=photo.visit_id, finding__isnull=True
@@ -481,16 +483,15 @@ def _reused(photo: Photo) -> bool:
         .exclude(status=PhotoStatus.REJECTED)
         .filter(created_at__lte=photo.created_at)
     )
-    if others.filter(sha256=photo.sha256).exists():
-        return True
-    if not processing.informative(photo.phash):
-        return False
-    near = RawSQL("bit_count((phash # %s)::bit(64))", (photo.phash,))
-    return (
-        others.filter(phash__isnull=False)
-        .annotate(distance=near)
-        .filter(distance__lte=settings.PHOTO_REUSE_HAMMING)
-        .exists()
+    alike = Q(sha256=photo.sha256)
+    if processing.informative(photo.phash):
+        near = RawSQL("bit_count((phash # %s)::bit(64))", (photo.phash,))
+        others = others.annotate(distance=near)
+        alike |= Q(phash__isnull=False, distance__lte=settings.PHOTO_REUSE_HAMMING)
+    return list(
+        others.filter(alike)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:MATCHES_KEPT]
     )
 
 
