@@ -33,7 +33,7 @@ from audits.api.util import ClientId, seen, valid
 from audits.errors import Conflict, PayloadTooLarge
 from audits.models import Photo
 from audits.photos.ingest import ExtraFile, TooLarge, receive_multipart
-from audits.selectors.photos import flags_for
+from audits.selectors.photos import flags_for, uploader_for
 from audits.services import photos as service
 
 non_atomic = method_decorator(transaction.non_atomic_requests, name="dispatch")
@@ -69,6 +69,7 @@ class PhotoOut(s.ModelSerializer):
     preview_url = s.SerializerMethodField()
     original_url = s.SerializerMethodField()
     flags = s.SerializerMethodField()
+    uploaded_by = s.SerializerMethodField()
 
     class Meta:
         model = Photo
@@ -76,6 +77,8 @@ class PhotoOut(s.ModelSerializer):
             "id",
             "finding",
             "visit",
+            "purpose",
+            "uploaded_by",
             "status",
             "reason",
             "sha256",
@@ -103,9 +106,18 @@ class PhotoOut(s.ModelSerializer):
     def get_device(self, photo: Photo) -> dict:
         return {"make": photo.make, "model": photo.model}
 
-    def get_flags(self, photo: Photo) -> list[str]:
+    def _reader(self):
         request = self.context.get("request")
-        return flags_for(request.user if request is not None else None, photo)
+        return request.user if request is not None else None
+
+    def get_flags(self, photo: Photo) -> list[str]:
+        return flags_for(self._reader(), photo)
+
+    @extend_schema_field(s.IntegerField(allow_null=True))
+    def get_uploaded_by(self, photo: Photo) -> int | None:
+        """The uploader's user id; null when the reader may not know it (an inspector, to
+        those who may not see the visit)."""
+        return uploader_for(self._reader(), photo)
 
     def _url(self, photo: Photo, kind: str) -> str:
         return reverse(
@@ -184,7 +196,7 @@ class PhotoCreate(Endpoint):
             if received is None:
                 raise ValidationError({"file": [_("缺少文件。")]})
             data = valid(PhotoIn, {k: fields.get(k) for k in fields})
-            finding, visit = service.target_for(
+            finding, visit, purpose = service.target_for(
                 request.user, finding_id=data.get("finding"), visit_id=data.get("visit")
             )
         except BaseException:
@@ -196,6 +208,7 @@ class PhotoCreate(Endpoint):
             photo_id=data["id"],
             finding=finding,
             visit=visit,
+            purpose=purpose,
             sha256=data["sha256"],
             received=received,
         )

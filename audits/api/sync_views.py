@@ -11,7 +11,7 @@ from audits.api.serializers import UnitOut
 from audits.api.util import valid
 from audits.models import Notification
 from audits.selectors.inspections import note_secret_reads
-from audits.selectors.photos import with_reuse
+from audits.selectors.photos import for_reader
 from audits.selectors.sync import sync_page
 
 
@@ -69,7 +69,7 @@ class SyncView(Endpoint):
         params = valid(SyncParams, request.query_params)
         page = sync_page(request.user, params.get("cursor"), params["limit"])
         note_secret_reads(request.user, page.changes["visits"])
-        with_reuse(request.user, page.changes["photos"])
+        for_reader(request.user, page.changes["photos"])
         changes = {
             kind: OUT[kind](rows, many=True, context={"request": request}).data
             for kind, rows in page.changes.items()

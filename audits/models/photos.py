@@ -17,6 +17,11 @@ class PhotoStatus(models.TextChoices):
     REJECTED = "rejected", _("已拒绝")
 
 
+class PhotoPurpose(models.TextChoices):
+    EVIDENCE = "evidence", _("检查证据")  # the inspection team's, during the visit
+    RECTIFICATION = "rectification", _("整改证明")  # the responsible unit's, after publication
+
+
 class Photo(Synced):
     """One picture attached to a finding (and so its visit) or to a visit alone.
 
@@ -30,6 +35,9 @@ class Photo(Synced):
     )
     visit = models.ForeignKey("audits.Visit", on_delete=models.PROTECT, related_name="photos")
     uploaded_by = models.ForeignKey("audits.User", on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(
+        max_length=16, choices=PhotoPurpose.choices, default=PhotoPurpose.EVIDENCE
+    )
     sha256 = models.CharField(max_length=64, db_index=True)
     size = models.BigIntegerField()
     content_type = models.CharField(max_length=32)

@@ -23,9 +23,16 @@ from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, Val
 
 from audits import outbox
 from audits.choices import FindingStatus, VisitStatus
-from audits.errors import Conflict, DomainError, IdUnusable, PayloadTooLarge, Unprocessable
+from audits.errors import (
+    Conflict,
+    DomainError,
+    IdUnusable,
+    PayloadTooLarge,
+    Unprocessable,
+    WrongState,
+)
 from audits.geo import metres_between
-from audits.models import Finding, Photo, PhotoStatus, PhotoUpload, User, Visit
+from audits.models import Finding, Photo, PhotoPurpose, PhotoStatus, PhotoUpload, User, Visit
 from audits.permissions import answers_for, inspects
 from audits.photos import processing
 from audits.photos.ingest import Interrupted, Received, TooLarge, append_stream, hash_file
@@ -75,11 +82,29 @@ def sha_mismatch() -> Unprocessable:
 # --- who may attach evidence where ---------------------------------------------------------
 
 
-def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding | None, Visit]:
-    """The finding (or None) and visit a photo would hang off, if the actor may add it.
+# Who may add photos, and until when (docs/PHOTOS.md, "Who may add photos"):
+# - the visit's team, as evidence: to the visit while it is planned, in progress or submitted
+#   (phones that were offline upload late), to a finding while the visit is in progress or
+#   submitted and the finding not yet reviewed (draft or submitted); not once the visit is
+#   closed: the planner reviewed and published what was there;
+# - the responsible unit's official, as rectification evidence: to a finding published or
+#   returned to them; not while a rectification awaits review, nor once it is verified;
+# - nobody else (planners and leaders review, auditors read).
+TEAM_VISIT_STATES = (VisitStatus.PLANNED, VisitStatus.IN_PROGRESS, VisitStatus.SUBMITTED)
+TEAM_FINDING_STATES = (FindingStatus.DRAFT, FindingStatus.SUBMITTED)
+UNIT_FINDING_STATES = (FindingStatus.PUBLISHED, FindingStatus.RETURNED)
+
+
+def _closed_to_photos() -> WrongState:
+    return WrongState(_("此时不能再添加照片。"), code="photos_closed")
+
+
+def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding | None, Visit, str]:
+    """The finding (or None) and visit a photo would hang off, and its purpose, if the actor
+    may add it now.
 
     Unseen or missing: 400 on the field (as every reference in a body); seen but not
-    theirs to document: 403.
+    theirs to document: 403; theirs, but not in this state: 409 `photos_closed`.
     """
     if (finding_id is None) == (visit_id is None):
         raise ValidationError({"finding": [_("须给出 finding 或 visit 之一。")]})
@@ -92,20 +117,24 @@ def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding 
         )
         if finding is None:
             raise ValidationError({"finding": [_("不存在或不可见。")]})
-        team_may = inspects(actor, finding.visit) and finding.visit.status != VisitStatus.CANCELLED
-        unit_may = answers_for(actor, finding) and finding.status in (
-            FindingStatus.PUBLISHED,
-            FindingStatus.RETURNED,
-        )
-        if not (team_may or unit_may):
-            raise PermissionDenied(_("无权为该问题添加照片。"))
-        return finding, finding.visit
+        visit = finding.visit
+        if inspects(actor, visit) and visit.status != VisitStatus.CANCELLED:
+            if visit.status not in TEAM_VISIT_STATES or finding.status not in TEAM_FINDING_STATES:
+                raise _closed_to_photos()
+            return finding, visit, PhotoPurpose.EVIDENCE
+        if answers_for(actor, finding):
+            if finding.status not in UNIT_FINDING_STATES:
+                raise _closed_to_photos()
+            return finding, visit, PhotoPurpose.RECTIFICATION
+        raise PermissionDenied(_("无权为该问题添加照片。"))
     visit = visible(actor, Visit).select_related("team", "target").filter(pk=visit_id).first()
     if visit is None:
         raise ValidationError({"visit": [_("不存在或不可见。")]})
     if not inspects(actor, visit) or visit.status == VisitStatus.CANCELLED:
         raise PermissionDenied(_("无权为该检查添加照片。"))
-    return None, visit
+    if visit.status not in TEAM_VISIT_STATES:
+        raise _closed_to_photos()
+    return None, visit, PhotoPurpose.EVIDENCE
 
 
 # --- a complete file becomes a photo -------------------------------------------------------
@@ -137,6 +166,7 @@ def photo_ingest(
     photo_id: uuid.UUID,
     finding: Finding | None,
     visit: Visit,
+    purpose: str = PhotoPurpose.EVIDENCE,
     sha256: str,
     received: Received,
 ) -> tuple[Photo, bool]:
@@ -163,6 +193,7 @@ def photo_ingest(
                 finding=finding,
                 visit=visit,
                 uploaded_by=actor,
+                purpose=purpose,
                 sha256=received.sha256,
                 size=received.size,
                 content_type=content_type,
@@ -194,7 +225,7 @@ def upload_create(
     finding_id=None,
     visit_id=None,
 ) -> tuple[PhotoUpload, bool]:
-    finding, visit = target_for(actor, finding_id=finding_id, visit_id=visit_id)
+    finding, visit, _purpose = target_for(actor, finding_id=finding_id, visit_id=visit_id)
     if size > settings.PHOTO_MAX_BYTES:
         raise too_large()
     if Photo.objects.filter(pk=upload_id).exists():
@@ -310,7 +341,7 @@ def _complete(actor: User, upload: PhotoUpload, path: str) -> tuple[Photo, bool]
     received = Received(path, sha256, size, head)
     try:
         # Permission again: the team or the finding may have changed since the upload began.
-        finding, visit = target_for(
+        finding, visit, purpose = target_for(
             actor,
             finding_id=upload.finding_id,
             visit_id=None if upload.finding_id else upload.visit_id,
@@ -320,6 +351,7 @@ def _complete(actor: User, upload: PhotoUpload, path: str) -> tuple[Photo, bool]
             photo_id=upload.pk,
             finding=finding,
             visit=visit,
+            purpose=purpose,
             sha256=upload.sha256,
             received=received,
         )
@@ -496,11 +528,22 @@ def _matches(photo: Photo) -> list[uuid.UUID]:
 
 
 def attached_photos(finding: Finding, ids: list[uuid.UUID], actor: User) -> list[uuid.UUID]:
-    """Photo ids named as a finding's evidence: each must be the finding's and visible."""
+    """Photo ids cited by a rectification: each one the actor uploaded for it, that is, of
+    this finding, after its publication, and not cited by an earlier rectification. The
+    team's evidence, a colleague's photo or spent proof is not evidence of this report."""
     wanted = set(ids)
-    found = set(
-        visible(actor, Photo).filter(pk__in=wanted, finding=finding).values_list("pk", flat=True)
+    spent = {pk for report in finding.rectifications.all() for pk in report.photo_ids}
+    cited = visible(actor, Photo).filter(
+        pk__in=wanted - spent,
+        finding=finding,
+        uploaded_by=actor,
+        purpose=PhotoPurpose.RECTIFICATION,
     )
+    if finding.published_at is not None:
+        cited = cited.filter(created_at__gte=finding.published_at)
+    found = set(cited.values_list("pk", flat=True))
     if found != wanted:
-        raise ValidationError({"photos": [_("照片不存在、不可见或不属于该问题。")]})
+        raise ValidationError(
+            {"photos": [_("整改证明须是本人为本次整改在通报后上传、且未被此前整改引用的照片。")]}
+        )
     return list(ids)
