@@ -159,6 +159,15 @@ class PhotoCreate(Endpoint):
     """POST /photos (multipart): the whole file at once."""
 
     max_body_bytes = settings.PHOTO_MAX_BYTES + MULTIPART_OVERHEAD
+    # What makes two uploads "the same request" for Idempotency-Key: the photo, not the
+    # multipart framing (a retry has a new boundary) nor the length.
+    idempotency_fields = ("id", "finding", "visit", "sha256")
+
+    def _claim_before_file(self, fields) -> None:
+        # Fields first (as phones send them): a retry is answered, a reused key refused,
+        # before the file is read. Otherwise the claim waits for the end of the parse.
+        if {"id", "sha256"} <= fields.keys() and fields.keys() & {"finding", "visit"}:
+            self.claim_idempotency(fields)
 
     @extend_schema(
         request={
@@ -181,7 +190,9 @@ class PhotoCreate(Endpoint):
         if not raw.content_type.startswith("multipart/form-data"):
             raise service.unsupported()
         try:
-            fields, received = receive_multipart(raw, limit=settings.PHOTO_MAX_BYTES)
+            fields, received = receive_multipart(
+                raw, limit=settings.PHOTO_MAX_BYTES, before_file=self._claim_before_file
+            )
         except TooLarge as exc:
             raise service.too_large() from exc
         except ExtraFile as exc:
@@ -193,6 +204,7 @@ class PhotoCreate(Endpoint):
         except UnreadablePostError as exc:
             raise service.interrupted() from exc
         try:
+            self.claim_idempotency(fields)
             if received is None:
                 raise ValidationError({"file": [_("缺少文件。")]})
             data = valid(PhotoIn, {k: fields.get(k) for k in fields})

@@ -6,6 +6,7 @@ limit stops being read the moment it crosses it.
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -60,9 +61,10 @@ class HashingUploadHandler(FileUploadHandler):
 
     chunk_size = CHUNK
 
-    def __init__(self, request=None, *, limit: int) -> None:
+    def __init__(self, request=None, *, limit: int, before_file=None) -> None:
         super().__init__(request)
         self.limit = limit
+        self.before_file = before_file
         self.received: Received | None = None
         self._fd: int | None = None
         self._path = ""
@@ -84,6 +86,8 @@ class HashingUploadHandler(FileUploadHandler):
         )
         if field_name != "file" or self._fd is not None or self.received is not None:
             raise ExtraFile(field_name)
+        if self.before_file is not None:
+            self.before_file()  # may refuse the request before its bytes are read
         self._fd, self._path = new_tmp_file()
         raise StopFutureHandlers()
 
@@ -116,18 +120,26 @@ class HashingUploadHandler(FileUploadHandler):
         self.received = None
 
 
-def receive_multipart(request, *, limit: int) -> tuple[QueryDict, Received | None]:
+def receive_multipart(
+    request, *, limit: int, before_file: Callable[[QueryDict], None] | None = None
+) -> tuple[QueryDict, Received | None]:
     """Parse a multipart request, streaming its one `file` part to a temporary file.
 
-    Returns the other fields and the received file (None when there was no file). Raises
+    Returns the other fields and the received file (None when there was no file).
+    `before_file` is called with the fields read so far when the file part begins. Raises
     whatever stopped the parse (TooLarge, ExtraFile, Django's multipart and body errors, a
-    broken connection) only after removing the temporary file: a failed parse keeps nothing.
+    broken connection, `before_file`) only after removing the temporary file: a failed parse
+    keeps nothing.
     """
     handler = HashingUploadHandler(request, limit=limit)
     try:
         parser = MultiPartParser(
             request.META, request, [handler], request.encoding or settings.DEFAULT_CHARSET
         )
+        if before_file is not None:
+            # The parser collects fields as it goes (`_post`, set when parsing starts);
+            # without it, the caller decides after the parse, once every field is known.
+            handler.before_file = lambda: before_file(getattr(parser, "_post", QueryDict()))
         fields, _files = parser.parse()
     except BaseException:
         handler.cleanup()

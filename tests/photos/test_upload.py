@@ -11,6 +11,7 @@ from audits.models import OutboxMessage, Photo, PhotoUpload
 from audits.services import photos as service
 from tests.conftest import bearer
 from tests.photos.helpers import (
+    BOUNDARY,
     CutStream,
     hostile,
     multipart,
@@ -565,3 +566,100 @@ def test_retry_with_a_new_multipart_boundary_replays_the_first_answer():
     assert second["Idempotent-Replayed"] == "true"
     assert second.json() == first.json()
     assert Photo.objects.count() == 1
+
+
+# --- Idempotency-Key on uploads: the photo's id, target and SHA-256 make the request ------
+
+
+def _same_length_pair() -> tuple[bytes, bytes]:
+    """Two different photos of exactly the same length (so equal Content-Length)."""
+    a, b = jpeg(1), jpeg(2)
+    size = max(len(a), len(b))
+    return a + b"\0" * (size - len(a)), b + b"\0" * (size - len(b))
+
+
+def _keyed(w, data: bytes, key: str, *, photo_id=None, fields_last=False, boundary=BOUNDARY):
+    parts = _honest(w, data, id=str(photo_id or uuid.uuid4()))
+    if fields_last:
+        parts = parts[-1:] + parts[:-1]
+    return post_raw(
+        w.client, multipart(parts, boundary), boundary=boundary, HTTP_IDEMPOTENCY_KEY=key
+    )
+
+
+@pytest.mark.parametrize("fields_last", [False, True], ids=["fields-first", "file-first"])
+def test_a_key_reused_for_another_photo_is_422_and_the_other_photo_is_not_taken(fields_last):
+    w = world()
+    a, b = _same_length_pair()
+    first = _keyed(w, a, "k-1", fields_last=fields_last)
+    assert first.status_code == 201, first.content
+    other = hostile(lambda: _keyed(w, b, "k-1", fields_last=fields_last))
+    assert other.status_code == 422, other.content
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert "Idempotent-Replayed" not in other
+    assert list(Photo.objects.values_list("sha256", flat=True)) == [sha(a)]
+    # The same photo under another target, or the same bytes under another id: other requests.
+    photo_id = first.json()["id"]
+    elsewhere = post_raw(
+        w.client,
+        multipart(_honest(w, a, id=photo_id, finding=None, visit=str(w.visit.pk))),
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    assert elsewhere.status_code == 422
+    assert _keyed(w, a, "k-1").status_code == 422
+    # The real retry still replays, whatever its boundary (here of another length).
+    retry = _keyed(w, a, "k-1", photo_id=photo_id, fields_last=fields_last, boundary="r" * 50)
+    assert retry.status_code == 201, retry.content
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert Photo.objects.count() == 1
+
+
+def test_a_replay_is_answered_before_the_file_is_read():
+    """Fields first: the key is claimed as the file part begins, so a retry of a finished
+    upload is answered from what it remembers even if its body then breaks off."""
+    w = world()
+    data = jpeg(3)
+    photo_id = uuid.uuid4()
+    first = _keyed(w, data, "k-2", photo_id=photo_id)
+    assert first.status_code == 201
+    body = multipart(_honest(w, data, id=str(photo_id)))
+    cut = hostile(
+        lambda: post_raw(
+            w.client, body, cut_at=body.index(data) + 5000, fail=True, HTTP_IDEMPOTENCY_KEY="k-2"
+        )
+    )
+    assert cut.status_code == 201, cut.content
+    assert cut["Idempotent-Replayed"] == "true"
+    # Another photo with that key is refused before its bytes are read, too.
+    other = multipart(_honest(w, jpeg(4)))
+    refused = hostile(
+        lambda: post_raw(
+            w.client,
+            other,
+            cut_at=other.index(b"\xff\xd8") + 5000,
+            fail=True,
+            HTTP_IDEMPOTENCY_KEY="k-2",
+        )
+    )
+    assert refused.status_code == 422, refused.content
+
+
+def test_a_key_reused_for_another_resumable_upload_is_422():
+    w = world()
+    a, b = _same_length_pair()
+    first = w.client.post(
+        "/api/v1/uploads",
+        {"id": str(uuid.uuid4()), "size": len(a), "sha256": sha(a), "finding": str(w.finding.pk)},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-3",
+    )
+    assert first.status_code == 201
+    other = w.client.post(
+        "/api/v1/uploads",
+        {"id": str(uuid.uuid4()), "size": len(b), "sha256": sha(b), "finding": str(w.finding.pk)},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-3",
+    )
+    assert other.status_code == 422
+    assert PhotoUpload.objects.count() == 1
