@@ -222,8 +222,8 @@ MALFORMED = "not-a-uuid"
 
 def creates_world():
     """The secret world of `build`, plus team B's own announced visit (the field creators:
-    inspector_b, beside team-mate lead_b) and county B's planners (the planning creators:
-    planner_other_county, beside a colleague)."""
+    inspector_b, beside team-mate lead_b) and what county B plans (the planning creator:
+    planner_other_county, who sees county B's campaigns, teams and visits it did not make)."""
     from audits.models import Photo, PhotoUpload, Team
     from tests.factories import ChecklistItemFactory
 
@@ -236,8 +236,6 @@ def creates_world():
     visit_b = VisitFactory(
         campaign=campaign_b, team=team_b, target=units["village_b"], status="in_progress"
     )
-    secret_item = ChecklistItemFactory(checklist=w["campaign"].checklist)
-    colleague = UserFactory(roles=[Role.PLANNER], unit=units["county_b"])
     county_campaign = CampaignFactory(unit=units["county_b"], mode="announced")
     city_lead = UserFactory(roles=[Role.TEAM_LEAD], unit=units["city"])
     county_team = TeamFactory(lead=city_lead, owner_unit=units["county_b"])
@@ -259,8 +257,6 @@ def creates_world():
         "lead_b": lead_b,
         "visit_b": visit_b,
         "item_b": item_b,
-        "secret_item": secret_item,
-        "colleague": colleague,
         "county_campaign": county_campaign,
         "county_team": county_team,
         "county_lead": UserFactory(roles=[Role.TEAM_LEAD], unit=units["county_b"]),
@@ -272,7 +268,7 @@ def creates_world():
         "mate_upload": PhotoUpload.objects.create(
             id=uuid.uuid4(), owner=lead_b, visit=visit_b, size=10, sha256="3" * 64
         ),
-        # Seen by planner_other_county, not theirs: the colleague's campaign, team and visit.
+        # Seen by planner_other_county, not theirs: county B's campaign, team and visit.
         "mate_campaign": CampaignFactory(unit=units["county_b"], mode="announced"),
         "mate_team": TeamFactory(lead=city_lead, owner_unit=units["county_b"]),
         "mate_visit": VisitFactory(
