@@ -1,8 +1,9 @@
 """Domain errors: each has an HTTP status and a snake_case code clients can branch on."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ValidationError
 
 
 class DomainError(APIException):
@@ -45,3 +46,24 @@ class PayloadTooLarge(DomainError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = _("请求体过大。")
     default_code = "payload_too_large"
+
+
+ID_UNUSABLE = "id_unusable"
+
+
+def unusable_id_message() -> str:
+    return gettext("该 id 不可用，请换用新生成的 UUID。")
+
+
+class IdUnusable(ValidationError):
+    """A client-chosen id that cannot be used: taken by something the caller may not see.
+
+    Malformed and reserved ids get exactly this answer from the serializers
+    (`audits.api.util.ClientId`): 400, `id_unusable` on `id`, whatever the reason, so the
+    answer never tells that an unseen object holds the id.
+    """
+
+    default_code = ID_UNUSABLE
+
+    def __init__(self, field: str = "id") -> None:
+        super().__init__({field: [unusable_id_message()]}, code=ID_UNUSABLE)

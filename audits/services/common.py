@@ -9,7 +9,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from audits.errors import Conflict, PreconditionFailed, PreconditionRequired
+from audits.errors import Conflict, IdUnusable, PreconditionFailed, PreconditionRequired
 from audits.models import User
 from audits.trail import context
 
@@ -75,17 +75,17 @@ def create_or_replay(
 ) -> tuple[Any, bool]:
     """Create a row with a client-chosen id once: (row, created).
 
-    A repeat with the same body gets the existing row; another body, or an id taken by
-    something the actor may not see, is a 409 that tells nothing about that row. Two
-    identical creates racing each other: the second waits on the first's primary key,
-    then finds its row.
+    A repeat with the same body gets the existing row; another body is a 409. An id taken
+    by something the actor may not see is IdUnusable: the 400 a malformed id gets, so it
+    tells nothing about that row. Two identical creates racing each other: the second
+    waits on the first's primary key, then finds its row.
     """
     from audits.visibility import visible
 
     def existing() -> Any:
         row = model._default_manager.filter(pk=pk).first()
         if row is not None and not visible(actor, model).filter(pk=pk).exists():
-            raise Conflict(_("该 id 已被使用。"), code="id_conflict")
+            raise IdUnusable()
         return row
 
     if pk is not None and (row := existing()) is not None:
