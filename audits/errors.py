@@ -80,6 +80,7 @@ class ErrorCode(StrEnum):
     VISIT_NOT_CLOSED = "visit_not_closed"
     CONFLICT = "conflict"
     ID_CONFLICT = "id_conflict"
+    ID_UNUSABLE = "id_unusable"
     STALE_VERSION = "stale_version"
     IF_MATCH_REQUIRED = "if_match_required"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
@@ -93,6 +94,8 @@ class ErrorCode(StrEnum):
     UPLOAD_BUSY = "upload_busy"
     OFFSET_MISMATCH = "offset_mismatch"
     PHOTO_NOT_READY = "photo_not_ready"
+    PHOTOS_CLOSED = "photos_closed"
+    BODY_INCOMPLETE = "body_incomplete"
 
 
 _FIELD_RULE = _("提交的数据有误。")
@@ -153,6 +156,7 @@ MESSAGES: dict[ErrorCode, Message] = {
     ErrorCode.VISIT_NOT_CLOSED: _("检查结束后才能通报问题。"),
     ErrorCode.CONFLICT: _("与现有数据冲突。"),
     ErrorCode.ID_CONFLICT: _("该 id 已被使用。"),
+    ErrorCode.ID_UNUSABLE: _("该 id 不可用，请换用新生成的 UUID。"),
     ErrorCode.STALE_VERSION: _("对象已被修改，请刷新后重试。"),
     ErrorCode.IF_MATCH_REQUIRED: _("修改需要 If-Match 请求头。"),
     ErrorCode.IDEMPOTENCY_IN_PROGRESS: _("相同 Idempotency-Key 的请求仍在处理中。"),
@@ -164,6 +168,8 @@ MESSAGES: dict[ErrorCode, Message] = {
     ErrorCode.UPLOAD_BUSY: _("该上传正在被另一请求写入。"),
     ErrorCode.OFFSET_MISMATCH: _("Upload-Offset 与服务器的偏移不一致。"),
     ErrorCode.PHOTO_NOT_READY: _("照片尚未处理完成。"),
+    ErrorCode.PHOTOS_CLOSED: _("此时不能再添加照片。"),
+    ErrorCode.BODY_INCOMPLETE: _("请求体未完整到达，未保存。"),
 }
 
 
@@ -196,6 +202,18 @@ class Invalid(DomainError):
         self, errors: dict[str, list[Message]], *, code: ErrorCode = ErrorCode.INVALID
     ) -> None:
         super().__init__(code=code, errors=errors)
+
+
+class IdUnusable(Invalid):
+    """A client-chosen id that cannot be used: taken by something the caller may not see.
+
+    Malformed and reserved ids get exactly this answer from the serializers
+    (`audits.api.util.ClientId`): `id_unusable` on `id`, whatever the reason, so the answer
+    never tells that an unseen object holds the id.
+    """
+
+    def __init__(self, field: str = "id") -> None:
+        super().__init__({field: [MESSAGES[ErrorCode.ID_UNUSABLE]]}, code=ErrorCode.ID_UNUSABLE)
 
 
 class NotAuthenticated(DomainError):

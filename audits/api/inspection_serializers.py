@@ -2,6 +2,7 @@
 
 from rest_framework import serializers as s
 
+from audits.api.util import ClientId
 from audits.choices import FindingStatus, Level, Mode, Severity, VisitStatus
 from audits.models import Campaign, Checklist, ChecklistItem, Finding, Team, Visit
 
@@ -25,7 +26,7 @@ class ChecklistOut(s.ModelSerializer):
 
 
 class TeamIn(s.Serializer):
-    id = s.UUIDField(required=False)
+    id = ClientId(required=False)
     name = s.CharField(max_length=100)
     lead = s.IntegerField()
     members = s.ListField(child=s.IntegerField(), max_length=50, default=list)
@@ -45,7 +46,7 @@ class TeamOut(s.ModelSerializer):
 
 
 class CampaignIn(s.Serializer):
-    id = s.UUIDField(required=False)
+    id = ClientId(required=False)
     title = s.CharField(max_length=200)
     mode = s.ChoiceField(choices=Mode.choices)
     unit = s.UUIDField()
@@ -110,7 +111,7 @@ class VisitOut(s.ModelSerializer):
 
 
 class VisitIn(s.Serializer):
-    id = s.UUIDField(required=False)
+    id = ClientId(required=False)
     campaign = s.UUIDField()
     target = s.UUIDField()
     team = s.UUIDField()
@@ -132,7 +133,7 @@ class CheckinIn(s.Serializer):
 
 
 class FindingIn(s.Serializer):
-    id = s.UUIDField()
+    id = ClientId()
     visit = s.UUIDField()
     checklist_item = s.UUIDField()
     severity = s.ChoiceField(choices=Severity.choices)

@@ -8,10 +8,11 @@ short transaction at the end. Bodies are read in chunks and never held in memory
 import re
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse, HttpResponse
-from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.http import FileResponse, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -28,10 +29,11 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from audits.api.base import Endpoint
-from audits.api.util import seen, valid
-from audits.errors import Conflict, ErrorCode
+from audits.api.util import ClientId, seen, valid
+from audits.errors import Conflict, ErrorCode, PayloadTooLarge
 from audits.models import Photo
-from audits.photos.ingest import ExtraFile, HashingUploadHandler, TooLarge
+from audits.photos.ingest import ExtraFile, TooLarge, receive_multipart
+from audits.selectors.photos import flags_for, uploader_for
 from audits.services import photos as service
 
 non_atomic = method_decorator(transaction.non_atomic_requests, name="dispatch")
@@ -66,6 +68,8 @@ class PhotoOut(s.ModelSerializer):
     thumbnail_url = s.SerializerMethodField()
     preview_url = s.SerializerMethodField()
     original_url = s.SerializerMethodField()
+    flags = s.SerializerMethodField()
+    uploaded_by = s.SerializerMethodField()
 
     class Meta:
         model = Photo
@@ -73,6 +77,8 @@ class PhotoOut(s.ModelSerializer):
             "id",
             "finding",
             "visit",
+            "purpose",
+            "uploaded_by",
             "status",
             "reason",
             "sha256",
@@ -100,6 +106,19 @@ class PhotoOut(s.ModelSerializer):
     def get_device(self, photo: Photo) -> dict:
         return {"make": photo.make, "model": photo.model}
 
+    def _reader(self):
+        request = self.context.get("request")
+        return request.user if request is not None else None
+
+    def get_flags(self, photo: Photo) -> list[str]:
+        return flags_for(self._reader(), photo)
+
+    @extend_schema_field(s.IntegerField(allow_null=True))
+    def get_uploaded_by(self, photo: Photo) -> int | None:
+        """The uploader's user id; null when the reader may not know it (an inspector, to
+        those who may not see the visit)."""
+        return uploader_for(self._reader(), photo)
+
     def _url(self, photo: Photo, kind: str) -> str:
         return reverse(
             f"photo-{kind}", kwargs={"pk": photo.pk}, request=self.context.get("request")
@@ -116,7 +135,7 @@ class PhotoOut(s.ModelSerializer):
 
 
 class PhotoIn(s.Serializer):
-    id = s.UUIDField()
+    id = ClientId()
     finding = s.UUIDField(required=False)
     visit = s.UUIDField(required=False)
     sha256 = s.RegexField(_SHA)
@@ -140,6 +159,15 @@ class PhotoCreate(Endpoint):
     """POST /photos (multipart): the whole file at once."""
 
     max_body_bytes = settings.PHOTO_MAX_BYTES + MULTIPART_OVERHEAD
+    # What makes two uploads "the same request" for Idempotency-Key: the photo, not the
+    # multipart framing (a retry has a new boundary) nor the length.
+    idempotency_fields = ("id", "finding", "visit", "sha256")
+
+    def _claim_before_file(self, fields) -> None:
+        # Fields first (as phones send them): a retry is answered, a reused key refused,
+        # before the file is read. Otherwise the claim waits for the end of the parse.
+        if {"id", "sha256"} <= fields.keys() and fields.keys() & {"finding", "visit"}:
+            self.claim_idempotency(fields)
 
     @extend_schema(
         request={
@@ -161,25 +189,26 @@ class PhotoCreate(Endpoint):
         raw = request._request
         if not raw.content_type.startswith("multipart/form-data"):
             raise service.unsupported()
-        handler = HashingUploadHandler(raw, limit=settings.PHOTO_MAX_BYTES)
         try:
-            fields, _files = MultiPartParser(
-                raw.META, raw, [handler], raw.encoding or settings.DEFAULT_CHARSET
-            ).parse()
+            fields, received = receive_multipart(
+                raw, limit=settings.PHOTO_MAX_BYTES, before_file=self._claim_before_file
+            )
         except TooLarge as exc:
             raise service.too_large() from exc
         except ExtraFile as exc:
-            handler.cleanup()
             raise ValidationError({"file": [_("只能上传一个文件（字段 file）。")]}) from exc
-        except MultiPartParserError as exc:
-            handler.cleanup()
+        except RequestDataTooBig as exc:
+            raise PayloadTooLarge() from exc
+        except (MultiPartParserError, SuspiciousOperation) as exc:
             raise ParseError(_("multipart 格式错误。")) from exc
-        received = handler.received
+        except UnreadablePostError as exc:
+            raise service.interrupted() from exc
         try:
+            self.claim_idempotency(fields)
             if received is None:
                 raise ValidationError({"file": [_("缺少文件。")]})
             data = valid(PhotoIn, {k: fields.get(k) for k in fields})
-            finding, visit = service.target_for(
+            finding, visit, purpose = service.target_for(
                 request.user, finding_id=data.get("finding"), visit_id=data.get("visit")
             )
         except BaseException:
@@ -191,6 +220,7 @@ class PhotoCreate(Endpoint):
             photo_id=data["id"],
             finding=finding,
             visit=visit,
+            purpose=purpose,
             sha256=data["sha256"],
             received=received,
         )

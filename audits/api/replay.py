@@ -11,6 +11,7 @@ remembered key always means the change happened.
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -44,21 +45,27 @@ class _Replay(Exception):
         self.response = response
 
 
-def _fingerprint(request: Any, streamed: bool) -> str:
+def _fingerprint(request: Any, streamed: bool, fields: Mapping[str, str] | None = None) -> str:
     """What makes two requests "the same": method, path and body.
 
-    Views that stream large bodies (uploads) are not read into memory for this: their
-    requests are identified by method, path and headers, and their own client-chosen ids
-    and checksums decide whether the content matches.
+    Views that stream large bodies (uploads) are not read into memory for this. A multipart
+    upload is identified by its form fields (`fields`: the photo's id, its target and its
+    SHA-256, which stands for its bytes); a raw stream (a resumable chunk) by its headers
+    (length and offset; the upload is in the path).
     """
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(b"\0" + request.get_full_path().encode() + b"\0")
     if streamed:
         # The media type without its parameters: a client that retries a multipart body
-        # builds a new boundary, and that alone must not make it "another request".
+        # builds a new boundary (and so another length), and that alone must not make it
+        # "another request".
         media_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         digest.update(f"Content-Type={media_type}\0".encode())
+    if fields is not None:
+        for name in sorted(fields):
+            digest.update(f"{name}={fields[name]}\0".encode())
+    elif streamed:
         for name in ("Content-Length", "Upload-Offset"):
             digest.update(f"{name}={request.headers.get(name, '')}\0".encode())
     else:
@@ -98,17 +105,39 @@ def _claim(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None
 
 
 class IdempotencyMixin:
-    """For DRF views: honours `Idempotency-Key` on POST (see the module docstring)."""
+    """For DRF views: honours `Idempotency-Key` on POST (see the module docstring).
+
+    A view that streams a multipart body names the form fields that identify its request
+    (`idempotency_fields`) and claims the key itself with `claim_idempotency(fields)` once
+    it has read them, before the file when they come first.
+    """
+
+    idempotency_fields: tuple[str, ...] | None = None
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         self._idempotency = None
+        self._idempotency_key = None
         key = request.headers.get(HEADER)
         if request.method != "POST" or key is None or not request.user.is_authenticated:
             return
         if not 0 < len(key) <= 255:
             raise InvalidKey()
-        fingerprint = _fingerprint(request, streamed=hasattr(self, "max_body_bytes"))
+        if self.idempotency_fields is not None:
+            self._idempotency_key = key
+            return
+        self._take(key, _fingerprint(request, streamed=hasattr(self, "max_body_bytes")))
+
+    def claim_idempotency(self, fields: Mapping[str, str]) -> None:
+        """Claim the pending key for the request these form fields identify (once)."""
+        key, self._idempotency_key = self._idempotency_key, None
+        if key is None:
+            return
+        named = {name: str(fields.get(name) or "") for name in self.idempotency_fields}
+        self._take(key, _fingerprint(self.request, streamed=True, fields=named))
+
+    def _take(self, key: str, fingerprint: str) -> None:
+        request = self.request
         record = _claim(request.user.pk, key, fingerprint)
         if record is None:
             self._idempotency = (request.user.pk, key)

@@ -9,6 +9,7 @@ from audits.api.base import Endpoint
 from audits.api.photo_views import PhotoOut
 from audits.api.serializers import NotificationOut, UnitOut
 from audits.api.util import valid
+from audits.selectors.photos import for_reader
 from audits.selectors.sync import sync_page
 from audits.services.visits import visit_read_record
 
@@ -59,6 +60,7 @@ class SyncView(Endpoint):
         params = valid(SyncParams, request.query_params)
         page = sync_page(request.user, params.get("cursor"), params["limit"])
         visit_read_record(actor=request.user, visits=page.changes["visits"])
+        for_reader(request.user, page.changes["photos"])
         changes = {
             kind: OUT[kind](rows, many=True, context={"request": request}).data
             for kind, rows in page.changes.items()

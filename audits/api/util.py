@@ -7,8 +7,29 @@ from django.shortcuts import get_object_or_404
 from rest_framework import serializers as s
 from rest_framework.response import Response
 
+from audits.errors import MESSAGES, ErrorCode
 from audits.models import User
 from audits.visibility import visible
+
+
+class ClientId(s.UUIDField):
+    """The `id` of a create, chosen by the client: a UUID other than the nil and max ones.
+
+    Malformed and reserved ids are refused with the very answer an id taken by something
+    the caller may not see gets (audits.errors.IdUnusable), so the two cannot be told apart.
+    """
+
+    RESERVED = (0, (1 << 128) - 1)
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            value = super().to_internal_value(data)
+        except s.ValidationError:
+            value = None
+        if value is None or value.int in self.RESERVED:
+            code = ErrorCode.ID_UNUSABLE
+            raise s.ValidationError(MESSAGES[code], code=code)
+        return value
 
 
 def valid(serializer_class: type[s.Serializer], data: Any) -> dict:

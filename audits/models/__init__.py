@@ -14,7 +14,7 @@ from audits.models.inspections import (
     Visit,
 )
 from audits.models.org import Official, Position, Unit
-from audits.models.photos import OutboxMessage, Photo, PhotoStatus, PhotoUpload
+from audits.models.photos import OutboxMessage, Photo, PhotoPurpose, PhotoStatus, PhotoUpload
 from audits.models.trail import AuditEvent, AuditHead, AuditSeal
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Official",
     "OutboxMessage",
     "Photo",
+    "PhotoPurpose",
     "PhotoStatus",
     "PhotoUpload",
     "Position",

@@ -3,6 +3,7 @@
 import uuid
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,11 @@ class PhotoStatus(models.TextChoices):
     PENDING = "pending", _("处理中")
     READY = "ready", _("可用")
     REJECTED = "rejected", _("已拒绝")
+
+
+class PhotoPurpose(models.TextChoices):
+    EVIDENCE = "evidence", _("检查证据")  # the inspection team's, during the visit
+    RECTIFICATION = "rectification", _("整改证明")  # the responsible unit's, after publication
 
 
 class Photo(Synced):
@@ -29,6 +35,9 @@ class Photo(Synced):
     )
     visit = models.ForeignKey("audits.Visit", on_delete=models.PROTECT, related_name="photos")
     uploaded_by = models.ForeignKey("audits.User", on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(
+        max_length=16, choices=PhotoPurpose.choices, default=PhotoPurpose.EVIDENCE
+    )
     sha256 = models.CharField(max_length=64, db_index=True)
     size = models.BigIntegerField()
     content_type = models.CharField(max_length=32)
@@ -48,7 +57,12 @@ class Photo(Synced):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     distance_m = models.FloatField(null=True, blank=True)
+    # What processing found in the picture itself. `reused` is not among them: it compares
+    # with other photos, and is shown at read time only when one of `matches` is visible to
+    # the reader (audits.selectors.photos), so it never speaks of evidence they may not see.
     flags = ArrayField(models.CharField(max_length=32), default=list, blank=True)
+    # Earlier photos elsewhere showing the same or a near-identical picture (the first ones).
+    matches = ArrayField(models.UUIDField(), default=list, blank=True)
     phash = models.BigIntegerField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -61,6 +75,7 @@ class Photo(Synced):
         indexes = [
             models.Index(fields=["finding", "created_at"]),
             models.Index(fields=["visit", "created_at"]),
+            GinIndex(fields=["matches"], name="photo_matches"),
         ]
 
     def __str__(self) -> str:

@@ -6,9 +6,13 @@ limit stops being read the moment it crosses it.
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
+from django.http import QueryDict
+from django.http.multipartparser import MultiPartParser
 
 from audits.photos.sniff import HEAD_BYTES, sniff
 from audits.photos.storage import new_tmp_file
@@ -22,6 +26,10 @@ class TooLarge(Exception):
 
 class ExtraFile(Exception):
     """A multipart body with more than the one `file` part."""
+
+
+class Interrupted(Exception):
+    """The request body stopped arriving (the client went away mid-body)."""
 
 
 @dataclass
@@ -44,15 +52,19 @@ class Received:
         if self.path and os.path.exists(self.path):
             os.unlink(self.path)
 
+    # Django's parser closes the files it collected when parsing fails: that removes ours.
+    close = discard
+
 
 class HashingUploadHandler(FileUploadHandler):
     """Multipart `file` → a temporary file under MEDIA_ROOT/tmp, hashed and counted."""
 
     chunk_size = CHUNK
 
-    def __init__(self, request=None, *, limit: int) -> None:
+    def __init__(self, request=None, *, limit: int, before_file=None) -> None:
         super().__init__(request)
         self.limit = limit
+        self.before_file = before_file
         self.received: Received | None = None
         self._fd: int | None = None
         self._path = ""
@@ -74,6 +86,8 @@ class HashingUploadHandler(FileUploadHandler):
         )
         if field_name != "file" or self._fd is not None or self.received is not None:
             raise ExtraFile(field_name)
+        if self.before_file is not None:
+            self.before_file()  # may refuse the request before its bytes are read
         self._fd, self._path = new_tmp_file()
         raise StopFutureHandlers()
 
@@ -106,6 +120,33 @@ class HashingUploadHandler(FileUploadHandler):
         self.received = None
 
 
+def receive_multipart(
+    request, *, limit: int, before_file: Callable[[QueryDict], None] | None = None
+) -> tuple[QueryDict, Received | None]:
+    """Parse a multipart request, streaming its one `file` part to a temporary file.
+
+    Returns the other fields and the received file (None when there was no file).
+    `before_file` is called with the fields read so far when the file part begins. Raises
+    whatever stopped the parse (TooLarge, ExtraFile, Django's multipart and body errors, a
+    broken connection, `before_file`) only after removing the temporary file: a failed parse
+    keeps nothing.
+    """
+    handler = HashingUploadHandler(request, limit=limit)
+    try:
+        parser = MultiPartParser(
+            request.META, request, [handler], request.encoding or settings.DEFAULT_CHARSET
+        )
+        if before_file is not None:
+            # The parser collects fields as it goes (`_post`, set when parsing starts);
+            # without it, the caller decides after the parse, once every field is known.
+            handler.before_file = lambda: before_file(getattr(parser, "_post", QueryDict()))
+        fields, _files = parser.parse()
+    except BaseException:
+        handler.cleanup()
+        raise
+    return fields, handler.received
+
+
 def hash_file(path: str) -> tuple[str, int, bytes]:
     """(sha256, size, head) of a file, read in chunks."""
     digest, size, head = hashlib.sha256(), 0, b""
@@ -121,14 +162,15 @@ def hash_file(path: str) -> tuple[str, int, bytes]:
 def append_stream(stream, path: str, offset: int, limit: int) -> int:
     """Write the request body at `offset` of the part file; at most `limit` bytes.
 
-    Returns the number of bytes written. A body longer than `limit` raises TooLarge and
-    the part file is cut back to `offset` (what was there before stays valid).
+    Returns the number of bytes written. A body longer than `limit` raises TooLarge, a
+    body that breaks off raises Interrupted; either way the part file is cut back to
+    `offset` (what was there before stays valid).
     """
     written = 0
     fd = os.open(path, os.O_WRONLY)
     try:
         os.lseek(fd, offset, os.SEEK_SET)
-        while chunk := stream.read(CHUNK):
+        while chunk := _read(stream, fd, offset):
             written += len(chunk)
             if written > limit:
                 os.ftruncate(fd, offset)
@@ -138,6 +180,14 @@ def append_stream(stream, path: str, offset: int, limit: int) -> int:
     finally:
         os.close(fd)
     return written
+
+
+def _read(stream, fd: int, offset: int) -> bytes:
+    try:
+        return stream.read(CHUNK)
+    except OSError as exc:  # Django's UnreadablePostError: the connection broke
+        os.ftruncate(fd, offset)
+        raise Interrupted() from exc
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -67,5 +67,5 @@ def campaign_read_record(*, actor: User, campaigns: Iterable[Campaign]) -> None:
     # A campaign whose open visits all belong to the reader's team is the team's own work.
     read = [str(c.pk) for c in secret if c.pk in open_ones]
     if read:
-        with acting(actor, "campaign.read"):
+        with acting(actor, "campaign.read", savepoint=False):
             record_events(action="campaign.read", object_type="campaign", object_ids=read)

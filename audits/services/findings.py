@@ -26,6 +26,7 @@ from audits.permissions import answers_for, inspects, plans
 from audits.services.common import acting, bump, check_version, create_or_replay, locked
 from audits.services.notifications import notify
 from audits.services.photos import attached_photos
+from audits.services.sync_marks import touch_photos_of
 from audits.visibility import visible
 
 EDITABLE = (
@@ -170,6 +171,7 @@ def finding_publish(*, actor: User, finding_id, rectify_by: date) -> Finding:
         finding.status, finding.rectify_by = FindingStatus.PUBLISHED, rectify_by
         finding.published_at = timezone.now()
         bump(finding, "status", "rectify_by", "published_at")
+        touch_photos_of(finding)
         _notify_unit(
             finding,
             "finding.published",

@@ -25,20 +25,23 @@ from audits import outbox
 from audits.choices import FindingStatus, VisitStatus
 from audits.errors import (
     Conflict,
+    DomainError,
     ErrorCode,
     Forbidden,
+    IdUnusable,
     Invalid,
     NotFound,
     PayloadTooLarge,
     Throttled,
     Unprocessable,
     UnsupportedType,
+    WrongState,
 )
 from audits.geo import metres_between
-from audits.models import Finding, Photo, PhotoStatus, PhotoUpload, User, Visit
+from audits.models import Finding, Photo, PhotoPurpose, PhotoStatus, PhotoUpload, User, Visit
 from audits.permissions import answers_for, inspects
 from audits.photos import processing
-from audits.photos.ingest import Received, TooLarge, append_stream, hash_file
+from audits.photos.ingest import Interrupted, Received, TooLarge, append_stream, hash_file
 from audits.photos.storage import (
     derived_name,
     local_path,
@@ -53,6 +56,7 @@ from audits.visibility import visible
 
 log = logging.getLogger(__name__)
 PROCESS_TASK = "workers.photos.process_photo"
+MATCHES_KEPT = 100  # a picture reused a thousand times need not list them all
 
 
 def unsupported() -> UnsupportedType:
@@ -66,6 +70,11 @@ def too_large() -> PayloadTooLarge:
     )
 
 
+def interrupted() -> DomainError:
+    # The client went away mid-body: nobody may read this answer, but nothing is kept.
+    return DomainError(code=ErrorCode.BODY_INCOMPLETE)
+
+
 def sha_mismatch() -> Unprocessable:
     return Unprocessable(code=ErrorCode.SHA256_MISMATCH)
 
@@ -73,11 +82,29 @@ def sha_mismatch() -> Unprocessable:
 # --- who may attach evidence where ---------------------------------------------------------
 
 
-def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding | None, Visit]:
-    """The finding (or None) and visit a photo would hang off, if the actor may add it.
+# Who may add photos, and until when (docs/PHOTOS.md, "Who may add photos"):
+# - the visit's team, as evidence: to the visit while it is planned, in progress or submitted
+#   (phones that were offline upload late), to a finding while the visit is in progress or
+#   submitted and the finding not yet reviewed (draft or submitted); not once the visit is
+#   closed: the planner reviewed and published what was there;
+# - the responsible unit's official, as rectification evidence: to a finding published or
+#   returned to them; not while a rectification awaits review, nor once it is verified;
+# - nobody else (planners and leaders review, auditors read).
+TEAM_VISIT_STATES = (VisitStatus.PLANNED, VisitStatus.IN_PROGRESS, VisitStatus.SUBMITTED)
+TEAM_FINDING_STATES = (FindingStatus.DRAFT, FindingStatus.SUBMITTED)
+UNIT_FINDING_STATES = (FindingStatus.PUBLISHED, FindingStatus.RETURNED)
+
+
+def _closed_to_photos() -> WrongState:
+    return WrongState(code=ErrorCode.PHOTOS_CLOSED)
+
+
+def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding | None, Visit, str]:
+    """The finding (or None) and visit a photo would hang off, and its purpose, if the actor
+    may add it now.
 
     Unseen or missing: 400 on the field (as every reference in a body); seen but not
-    theirs to document: 403.
+    theirs to document: 403; theirs, but not in this state: 409 `photos_closed`.
     """
     if (finding_id is None) == (visit_id is None):
         raise Invalid({"finding": [_("须给出 finding 或 visit 之一。")]})
@@ -90,20 +117,24 @@ def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding 
         )
         if finding is None:
             raise Invalid({"finding": [_("不存在或不可见。")]})
-        team_may = inspects(actor, finding.visit) and finding.visit.status != VisitStatus.CANCELLED
-        unit_may = answers_for(actor, finding) and finding.status in (
-            FindingStatus.PUBLISHED,
-            FindingStatus.RETURNED,
-        )
-        if not (team_may or unit_may):
-            raise Forbidden(_("无权为该问题添加照片。"))
-        return finding, finding.visit
+        visit = finding.visit
+        if inspects(actor, visit) and visit.status != VisitStatus.CANCELLED:
+            if visit.status not in TEAM_VISIT_STATES or finding.status not in TEAM_FINDING_STATES:
+                raise _closed_to_photos()
+            return finding, visit, PhotoPurpose.EVIDENCE
+        if answers_for(actor, finding):
+            if finding.status not in UNIT_FINDING_STATES:
+                raise _closed_to_photos()
+            return finding, visit, PhotoPurpose.RECTIFICATION
+        raise Forbidden(_("无权为该问题添加照片。"))
     visit = visible(actor, Visit).select_related("team", "target").filter(pk=visit_id).first()
     if visit is None:
         raise Invalid({"visit": [_("不存在或不可见。")]})
     if not inspects(actor, visit) or visit.status == VisitStatus.CANCELLED:
         raise Forbidden(_("无权为该检查添加照片。"))
-    return None, visit
+    if visit.status not in TEAM_VISIT_STATES:
+        raise _closed_to_photos()
+    return None, visit, PhotoPurpose.EVIDENCE
 
 
 # --- a complete file becomes a photo -------------------------------------------------------
@@ -112,15 +143,17 @@ def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding 
 def _repeat(
     actor: User, photo_id: uuid.UUID, sha256: str, finding: Finding | None, visit: Visit
 ) -> Photo | None:
-    """An earlier photo with this id: the same one (returned) or a 409."""
+    """An earlier photo with this id: the same one (returned) or a 409; one the actor may
+    not see is IdUnusable, the answer a malformed id gets."""
     existing = Photo.objects.filter(pk=photo_id).first()
     if existing is None:
         return None
+    if not visible(actor, Photo).filter(pk=photo_id).exists():
+        raise IdUnusable()
     same = (
         existing.sha256 == sha256
         and existing.finding_id == (finding and finding.pk)
         and existing.visit_id == visit.pk
-        and visible(actor, Photo).filter(pk=photo_id).exists()
     )
     if not same:
         raise Conflict(_("该 id 已被另一张照片使用。"), code=ErrorCode.ID_CONFLICT)
@@ -133,6 +166,7 @@ def photo_ingest(
     photo_id: uuid.UUID,
     finding: Finding | None,
     visit: Visit,
+    purpose: str = PhotoPurpose.EVIDENCE,
     sha256: str,
     received: Received,
 ) -> tuple[Photo, bool]:
@@ -159,6 +193,7 @@ def photo_ingest(
                 finding=finding,
                 visit=visit,
                 uploaded_by=actor,
+                purpose=purpose,
                 sha256=received.sha256,
                 size=received.size,
                 content_type=content_type,
@@ -190,14 +225,18 @@ def upload_create(
     finding_id=None,
     visit_id=None,
 ) -> tuple[PhotoUpload, bool]:
-    finding, visit = target_for(actor, finding_id=finding_id, visit_id=visit_id)
+    finding, visit, _purpose = target_for(actor, finding_id=finding_id, visit_id=visit_id)
     if size > settings.PHOTO_MAX_BYTES:
         raise too_large()
     if Photo.objects.filter(pk=upload_id).exists():
+        if not visible(actor, Photo).filter(pk=upload_id).exists():
+            raise IdUnusable()
         raise Conflict(_("该 id 的照片已存在。"), code=ErrorCode.ID_CONFLICT)
     with transaction.atomic():
         existing = PhotoUpload.objects.select_for_update().filter(pk=upload_id).first()
         if existing is not None:
+            if existing.owner_id != actor.pk:  # sessions are private: as if unseen
+                raise IdUnusable()
             if (
                 existing.owner_id,
                 existing.size,
@@ -286,6 +325,8 @@ def upload_append(
             written = append_stream(stream, path, offset, upload.size - offset)
         except TooLarge as exc:
             raise PayloadTooLarge(code=ErrorCode.UPLOAD_TOO_LARGE) from exc
+        except Interrupted as exc:
+            raise interrupted() from exc
         upload.offset = offset + written
         PhotoUpload.objects.filter(pk=upload.pk).update(
             offset=upload.offset, updated_at=timezone.now()
@@ -306,7 +347,7 @@ def _complete(actor: User, upload: PhotoUpload, path: str) -> tuple[Photo, bool]
     received = Received(path, sha256, size, head)
     try:
         # Permission again: the team or the finding may have changed since the upload began.
-        finding, visit = target_for(
+        finding, visit, purpose = target_for(
             actor,
             finding_id=upload.finding_id,
             visit_id=None if upload.finding_id else upload.visit_id,
@@ -316,6 +357,7 @@ def _complete(actor: User, upload: PhotoUpload, path: str) -> tuple[Photo, bool]
             photo_id=upload.pk,
             finding=finding,
             visit=visit,
+            purpose=purpose,
             sha256=upload.sha256,
             received=received,
         )
@@ -473,15 +515,16 @@ def _finish(photo: Photo, result: processing.Analysis, thumbnail: str, preview: 
         visit.window_start <= result.taken_at <= visit.window_end
     ):
         flags.append("outside_visit_window")
-    if _reused(photo):
-        flags.append("reused")
+    photo.matches = _matches(photo)
     photo.flags = flags + result.extra_flags
     photo.status, photo.processed_at = PhotoStatus.READY, timezone.now()
     photo.save()
 
 
-def _reused(photo: Photo) -> bool:
-    """The same or a near-identical picture already stands as evidence elsewhere."""
+def _matches(photo: Photo) -> list[uuid.UUID]:
+    """Earlier photos elsewhere with the same or a near-identical picture (the first
+    MATCHES_KEPT of them), whoever may see them: readers are told only of those they may
+    see (audits.selectors.photos.with_reuse)."""
     if photo.finding_id:
         same_place = Q(finding_id=photo.finding_id) | Q(
             visit_id=photo.visit_id, finding__isnull=True
@@ -494,25 +537,35 @@ def _reused(photo: Photo) -> bool:
         .exclude(status=PhotoStatus.REJECTED)
         .filter(created_at__lte=photo.created_at)
     )
-    if others.filter(sha256=photo.sha256).exists():
-        return True
-    if not processing.informative(photo.phash):
-        return False
-    near = RawSQL("bit_count((phash # %s)::bit(64))", (photo.phash,))
-    return (
-        others.filter(phash__isnull=False)
-        .annotate(distance=near)
-        .filter(distance__lte=settings.PHOTO_REUSE_HAMMING)
-        .exists()
+    alike = Q(sha256=photo.sha256)
+    if processing.informative(photo.phash):
+        near = RawSQL("bit_count((phash # %s)::bit(64))", (photo.phash,))
+        others = others.annotate(distance=near)
+        alike |= Q(phash__isnull=False, distance__lte=settings.PHOTO_REUSE_HAMMING)
+    return list(
+        others.filter(alike)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:MATCHES_KEPT]
     )
 
 
 def attached_photos(finding: Finding, ids: list[uuid.UUID], actor: User) -> list[uuid.UUID]:
-    """Photo ids named as a finding's evidence: each must be the finding's and visible."""
+    """Photo ids cited by a rectification: each one the actor uploaded for it, that is, of
+    this finding, after its publication, and not cited by an earlier rectification. The
+    team's evidence, a colleague's photo or spent proof is not evidence of this report."""
     wanted = set(ids)
-    found = set(
-        visible(actor, Photo).filter(pk__in=wanted, finding=finding).values_list("pk", flat=True)
+    spent = {pk for report in finding.rectifications.all() for pk in report.photo_ids}
+    cited = visible(actor, Photo).filter(
+        pk__in=wanted - spent,
+        finding=finding,
+        uploaded_by=actor,
+        purpose=PhotoPurpose.RECTIFICATION,
     )
+    if finding.published_at is not None:
+        cited = cited.filter(created_at__gte=finding.published_at)
+    found = set(cited.values_list("pk", flat=True))
     if found != wanted:
-        raise Invalid({"photos": [_("照片不存在、不可见或不属于该问题。")]})
+        raise Invalid(
+            {"photos": [_("整改证明须是本人为本次整改在通报后上传、且未被此前整改引用的照片。")]}
+        )
     return list(ids)

@@ -2,7 +2,9 @@
 
 from collections.abc import Iterable
 
-from audits.models import Finding, SyncRemoval, Visit
+from django.db.models import Q
+
+from audits.models import Finding, Photo, SyncRemoval, Visit
 
 
 def visit_left_view(visit: Visit, user_ids: Iterable[int]) -> None:
@@ -25,3 +27,12 @@ def touch_findings(visit: Visit) -> None:
     ignores the stamp, so this is not an event.
     """
     Finding.objects.filter(visit=visit).update(sync_xid=0)
+
+
+def touch_photos_of(finding: Finding) -> None:
+    """Re-stamp a finding's photos, and the photos matching them, when more users come to
+    see the finding (its publication): its photos are new to them, and the `reused` flag of
+    photos that match them may now show. Neither shows in a row of its own."""
+    ids = list(Photo.objects.filter(finding=finding).values_list("pk", flat=True))
+    if ids:
+        Photo.objects.filter(Q(pk__in=ids) | Q(matches__overlap=ids)).update(sync_xid=0)

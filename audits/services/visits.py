@@ -172,5 +172,5 @@ def visit_read_record(*, actor: User, visits: Iterable[Visit]) -> None:
     mine = set(my_teams(actor).values_list("pk", flat=True))
     read = [str(v.pk) for v in secret if v.team_id not in mine]
     if read:
-        with acting(actor, "visit.read"):
+        with acting(actor, "visit.read", savepoint=False):
             record_events(action="visit.read", object_type="visit", object_ids=read)

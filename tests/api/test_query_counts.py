@@ -32,10 +32,25 @@ URLS = [
 
 
 def add_rows(units, campaign, team, count: int) -> None:
+    from audits.models import Photo
+
     for _ in range(count):
         village = UnitFactory(level="village", parent=units["town_a"])
         visit = VisitFactory(campaign=campaign, team=team, target=village, status="in_progress")
-        FindingFactory(visit=visit, status="submitted")
+        finding = FindingFactory(visit=visit, status="submitted")
+        # Each photo matches the one before it: `reused` is decided per reader, per page.
+        earlier = list(Photo.objects.order_by("-created_at").values_list("pk", flat=True)[:1])
+        Photo.objects.create(
+            finding=finding,
+            visit=visit,
+            uploaded_by=team.lead,
+            sha256=f"{Photo.objects.count():064x}",
+            size=1,
+            content_type="image/jpeg",
+            original="originals/x",
+            status="ready",
+            matches=earlier,
+        )
 
 
 def counts(clients) -> dict:
@@ -61,6 +76,9 @@ def test_lists_and_sync_use_the_same_queries_for_3_rows_and_for_40():
     many = counts(clients)
     assert many == few
     assert max(many.values()) <= 16
+    synced = clients["lead"].get("/api/v1/sync?limit=2000").json()["changes"]["photos"]
+    assert len(synced) == 40
+    assert sum("reused" in photo["flags"] for photo in synced) == 39
 
 
 def test_officials_and_photos_of_a_finding_read_the_same_in_list_detail_and_sync():

@@ -206,3 +206,66 @@ def test_a_change_committed_after_the_cursor_was_taken_is_not_missed():
         slow.commit()
     cursor, pages = follow(client, cursor)
     assert [f["title"] for f in pages[-1]["changes"]["findings"]] == ["慢事务"]
+
+
+def test_reuse_that_becomes_visible_reaches_an_incremental_sync():
+    """A unit official sees photo B of a published finding; B matches photo A of a secret
+    finding. When that finding is published the official may see A, so B now shows
+    `reused`: the incremental sync must bring B again, as a full sync would."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from audits.models import Photo
+    from audits.services.findings import finding_publish
+
+    units = tree()
+    village = units["village_a"]
+    official = UserFactory(unit=village, roles=[Role.UNIT_OFFICIAL])
+    planner = UserFactory(unit=units["city"], roles=[Role.PLANNER])
+    lead = UserFactory(unit=units["city"], roles=[Role.TEAM_LEAD])
+
+    def closed_visit():
+        return VisitFactory(
+            campaign=CampaignFactory(unit=units["city"]),
+            team=TeamFactory(lead=lead),
+            target=village,
+            status="closed",
+            closed_at=timezone.now(),
+        )
+
+    def photo(finding, seed, matches=()):
+        return Photo.objects.create(
+            finding=finding,
+            visit=finding.visit,
+            uploaded_by=lead,
+            sha256=f"{seed:064x}",
+            size=1,
+            content_type="image/jpeg",
+            original=f"originals/{seed}",
+            status="ready",
+            matches=list(matches),
+        )
+
+    secret = FindingFactory(visit=closed_visit(), status="confirmed")
+    shown = FindingFactory(
+        visit=closed_visit(),
+        status="published",
+        published_at=timezone.now(),
+        rectify_by=date.today() + timedelta(days=30),
+    )
+    a = photo(secret, 1)
+    b = photo(shown, 2, matches=[a.pk])
+    client = bearer(official)
+    cursor, pages = follow(client)
+    state = apply({}, pages)
+    assert state[("photos", str(b.pk))]["flags"] == []
+    assert ("photos", str(a.pk)) not in state
+
+    finding_publish(
+        actor=planner, finding_id=secret.pk, rectify_by=date.today() + timedelta(days=30)
+    )
+    _cursor, pages = follow(client, cursor)
+    state = apply(state, pages)
+    assert state[("photos", str(b.pk))]["flags"] == ["reused"]
+    assert state == full(client)

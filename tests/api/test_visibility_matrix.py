@@ -208,3 +208,229 @@ def test_404_for_a_secret_visit_is_identical_to_a_missing_one():
     missing = client.get(f"/api/v1/visits/{uuid.uuid4()}")
     assert secret.status_code == missing.status_code == 404
     assert secret.json() == missing.json()
+
+
+# --- creates with a client-chosen id ------------------------------------------------------
+#
+# An id taken by something the caller may not see must tell nothing: its answer is, byte for
+# byte, the one a malformed or reserved id gets (400 `id_unusable` on `id`). The caller's
+# own objects and those it may see follow the contract: same body 200, other body 409.
+
+NIL = "00000000-0000-0000-0000-000000000000"
+MALFORMED = "not-a-uuid"
+
+
+def creates_world():
+    """The secret world of `build`, plus team B's own announced visit (the field creators:
+    inspector_b, beside team-mate lead_b) and what county B plans (the planning creator:
+    planner_other_county, who sees county B's campaigns, teams and visits it did not make)."""
+    from audits.models import Photo, PhotoUpload, Team
+    from tests.factories import ChecklistItemFactory
+
+    w = build(published=False)
+    units, users = w["units"], w["users"]
+    team_b = Team.objects.get(members=users["inspector_b"])
+    lead_b = team_b.lead
+    campaign_b = CampaignFactory(unit=units["city"], mode="announced")
+    item_b = ChecklistItemFactory(checklist=campaign_b.checklist)
+    visit_b = VisitFactory(
+        campaign=campaign_b, team=team_b, target=units["village_b"], status="in_progress"
+    )
+    county_campaign = CampaignFactory(unit=units["county_b"], mode="announced")
+    city_lead = UserFactory(roles=[Role.TEAM_LEAD], unit=units["city"])
+    county_team = TeamFactory(lead=city_lead, owner_unit=units["county_b"])
+
+    def photo(finding, visit, by, seed):
+        return Photo.objects.create(
+            finding=finding,
+            visit=visit,
+            uploaded_by=by,
+            sha256=f"{seed:064x}",
+            size=1,
+            content_type="image/jpeg",
+            original=f"originals/{seed}",
+        )
+
+    return {
+        **w,
+        "team_b": team_b,
+        "lead_b": lead_b,
+        "visit_b": visit_b,
+        "item_b": item_b,
+        "county_campaign": county_campaign,
+        "county_team": county_team,
+        "county_lead": UserFactory(roles=[Role.TEAM_LEAD], unit=units["county_b"]),
+        # Seen by inspector_b, not theirs: team-mate lead_b's finding and photo.
+        "mate_finding": FindingFactory(visit=visit_b, created_by=lead_b, checklist_item=item_b),
+        "mate_photo": photo(None, visit_b, lead_b, 1),
+        # Never seen by inspector_b: team A's secret photo, and lead_b's upload session.
+        "secret_photo": photo(w["finding"], w["visit"], users["lead_a"], 2),
+        "mate_upload": PhotoUpload.objects.create(
+            id=uuid.uuid4(), owner=lead_b, visit=visit_b, size=10, sha256="3" * 64
+        ),
+        # Seen by planner_other_county, not theirs: county B's campaign, team and visit.
+        "mate_campaign": CampaignFactory(unit=units["county_b"], mode="announced"),
+        "mate_team": TeamFactory(lead=city_lead, owner_unit=units["county_b"]),
+        "mate_visit": VisitFactory(
+            campaign=county_campaign, team=county_team, target=units["town_b"]
+        ),
+    }
+
+
+def _jpeg(seed: int) -> bytes:
+    from tests.photos.make_corpus import jpeg
+
+    return jpeg(seed)
+
+
+def _photo_post(client, pk: str, body: dict):
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = _jpeg(body["seed"])
+    form = {
+        "id": pk,
+        "visit": body["visit"],
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "file": SimpleUploadedFile("a.jpg", data, content_type="image/jpeg"),
+    }
+    return client.post("/api/v1/photos", form, format="multipart")
+
+
+def creates(cw):
+    """Per create: (creator, post(client, id, variant) -> answer, ids by kind).
+
+    Variant "a" and "b" are two different bodies; the ids are of objects that exist already
+    (own ones are made by the test through the API first).
+    """
+    users = cw["users"]
+    village_b, county_b = cw["units"]["village_b"], cw["units"]["county_b"]
+    now = timezone.now().isoformat()
+
+    def finding(client, pk, variant):
+        body = {
+            "id": pk,
+            "visit": str(cw["visit_b"].pk),
+            "checklist_item": str(cw["item_b"].pk),
+            "severity": "major",
+            "title": f"问题{variant}",
+            "observed_at": now,
+        }
+        return client.post("/api/v1/findings", body, format="json")
+
+    def campaign(client, pk, variant):
+        body = {
+            "id": pk,
+            "title": f"明察{variant}",
+            "mode": "announced",
+            "unit": str(county_b.pk),
+            "starts_on": (date.today() + timedelta(days=1)).isoformat(),
+            "ends_on": (date.today() + timedelta(days=20)).isoformat(),
+            "checklist": str(cw["county_campaign"].checklist_id),
+        }
+        return client.post("/api/v1/campaigns", body, format="json")
+
+    def team(client, pk, variant):
+        body = {"id": pk, "name": f"检查组{variant}", "lead": cw["county_lead"].pk, "members": []}
+        return client.post("/api/v1/teams", body, format="json")
+
+    def visit(client, pk, variant):
+        body = {
+            "id": pk,
+            "campaign": str(cw["county_campaign"].pk),
+            "target": str(village_b.pk if variant == "a" else cw["units"]["town_b"].pk),
+            "team": str(cw["county_team"].pk),
+        }
+        return client.post("/api/v1/visits", body, format="json")
+
+    def photo(client, pk, variant):
+        return _photo_post(client, pk, {"seed": 10 if variant == "a" else 11, "visit": vb})
+
+    def upload(client, pk, variant):
+        body = {
+            "id": pk,
+            "size": 1000 if variant == "a" else 2000,
+            "sha256": "a" * 64,
+            "visit": vb,
+            "filename": "IMG.jpg",
+        }
+        return client.post("/api/v1/uploads", body, format="json")
+
+    vb = str(cw["visit_b"].pk)
+    secret_finding, secret_visit = cw["finding"].pk, cw["visit"].pk
+    return {
+        "findings": (
+            users["inspector_b"],
+            finding,
+            {"seen": cw["mate_finding"].pk, "unseen": [secret_finding]},
+        ),
+        "campaigns": (
+            users["planner_other_county"],
+            campaign,
+            {"seen": cw["mate_campaign"].pk, "unseen": [cw["campaign"].pk]},
+        ),
+        "teams": (
+            users["planner_other_county"],
+            team,
+            {"seen": cw["mate_team"].pk, "unseen": [cw["visit"].team_id]},
+        ),
+        "visits": (
+            users["planner_other_county"],
+            visit,
+            {"seen": cw["mate_visit"].pk, "unseen": [secret_visit]},
+        ),
+        "photos": (
+            users["inspector_b"],
+            photo,
+            {"seen": cw["mate_photo"].pk, "unseen": [cw["secret_photo"].pk]},
+        ),
+        "uploads": (
+            users["inspector_b"],
+            upload,
+            {
+                "seen": cw["mate_photo"].pk,
+                "unseen": [cw["secret_photo"].pk, cw["mate_upload"].pk],
+            },
+        ),
+    }
+
+
+def _same_bytes(a, b) -> tuple:
+    return (a.status_code, a["Content-Type"], a.content) == (
+        b.status_code,
+        b["Content-Type"],
+        b.content,
+    )
+
+
+@pytest.mark.parametrize("kind", ["findings", "campaigns", "teams", "visits", "photos", "uploads"])
+def test_creates_with_every_kind_of_id(kind):
+    cw = creates_world()
+    creator, post, ids = creates(cw)[kind]
+    client = bearer(creator)
+    wrong = []
+
+    def expect(label, answer, status, code=None):
+        if answer.status_code != status or (code and answer.json().get("code") != code):
+            wrong.append(f"{label}: {answer.status_code} {answer.content[:200]!r}")
+
+    fresh = str(uuid.uuid4())
+    expect("fresh", post(client, fresh, "a"), 201)
+    expect("own, same body", post(client, fresh, "a"), 200)
+    expect("own, other body", post(client, fresh, "b"), 409, "id_conflict")
+    expect("seen, not own, other body", post(client, str(ids["seen"]), "b"), 409, "id_conflict")
+    # The reference answers: a malformed id, and a well-formed one nobody may use.
+    malformed = post(client, MALFORMED, "a")
+    reserved = post(client, NIL, "a")
+    expect("malformed", malformed, 400, "id_unusable")
+    if not _same_bytes(malformed, reserved):
+        wrong.append(f"reserved differs from malformed: {reserved.content!r}")
+    for unseen in ids["unseen"]:
+        for variant in ("a", "b"):
+            answer = post(client, str(unseen), variant)
+            if not _same_bytes(answer, malformed):
+                wrong.append(
+                    f"unseen {unseen} ({variant}): {answer.status_code} {answer.content!r}"
+                )
+    assert wrong == [], "\n".join([kind, *wrong])

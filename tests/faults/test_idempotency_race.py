@@ -312,3 +312,50 @@ def test_the_same_campaign_at_the_same_instant_on_two_processes():
             assert_one_answer_twice(first, second)
             assert first.headers["ETag"] == second.headers["ETag"]
     assert Campaign.objects.count() == rounds
+
+
+def test_two_photos_with_one_key_at_the_same_instant_store_one(settings):
+    """Two different photos (same length) sent at once with the same key to two processes:
+    one is stored, the other is refused as another request (422), never replayed as the
+    first one's answer."""
+    import hashlib
+
+    from audits.models import Photo
+    from tests.photos.helpers import world
+    from tests.photos.make_corpus import jpeg
+
+    w = world()
+    token = _token(w.inspector)
+    a, b = jpeg(1), jpeg(2)
+    size = max(len(a), len(b))
+    bodies = [data + b"\0" * (size - len(data)) for data in (a, b)]
+    rounds = 5
+    with serve(
+        IDEMPOTENCY_WAIT_SECONDS="20",
+        MEDIA_ROOT=str(settings.MEDIA_ROOT),
+        CELERY_TASK_DEFAULT_QUEUE=f"unused-{uuid.uuid4().hex[:8]}",
+    ) as base:
+        for n in range(rounds):
+            turn = iter(bodies)
+
+            def send(session, n=n, turn=turn):
+                data = next(turn)
+                return session.post(
+                    f"{base}/api/v1/photos",
+                    data={
+                        "id": str(uuid.uuid4()),
+                        "finding": str(w.finding.pk),
+                        "sha256": hashlib.sha256(data).hexdigest(),
+                    },
+                    files={"file": ("a.jpg", data, "image/jpeg")},
+                    timeout=60,
+                    headers={"Authorization": token, "Idempotency-Key": f"photo-{n}"},
+                )
+
+            first, second = twice_at_once(send)
+            answers = sorted((first, second), key=lambda r: r.status_code)
+            assert [r.status_code for r in answers] == [201, 422], (first.text, second.text)
+            assert answers[1].json()["code"] == "idempotency_key_reused"
+            stored = Photo.objects.get(pk=answers[0].json()["id"])
+            assert stored.sha256 == answers[0].json()["sha256"]
+    assert Photo.objects.count() == rounds

@@ -88,6 +88,93 @@ def temp_files() -> list[str]:
     return sorted(p.name for p in tmp.iterdir()) if tmp.exists() else []
 
 
+def stray_temp_files() -> list[str]:
+    """Temporary files nothing will consume: all but the part files of live upload sessions."""
+    from audits.models import PhotoUpload
+
+    live = {f"upload-{pk}.part" for pk in PhotoUpload.objects.values_list("pk", flat=True)}
+    return [name for name in temp_files() if name not in live]
+
+
+def hostile(send):
+    """Send one hostile request (`send()` returns the answer): whatever it got, the request
+    must leave no temporary file behind, and an error must be a problem, never a 500."""
+    response = send()
+    left = stray_temp_files()
+    assert left == [], f"temporary files left behind ({response.status_code}): {left}"
+    assert response.status_code < 500, response.content
+    if response.status_code >= 400:
+        assert response["Content-Type"] == "application/problem+json", response.content
+    return response
+
+
+BOUNDARY = "hostile-boundary-7d3f"
+
+
+def multipart(parts, boundary: str = BOUNDARY) -> bytes:
+    """A multipart body exactly as given, in order: (name, text) for a field,
+    (name, filename, bytes) for a file; repeats and strange names allowed."""
+    out = b""
+    for part in parts:
+        if len(part) == 2:
+            name, value = part
+            head = f'Content-Disposition: form-data; name="{name}"'
+            data = value.encode() if isinstance(value, str) else value
+        else:
+            name, filename, data = part
+            head = (
+                f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                "Content-Type: image/jpeg"
+            )
+        out += f"--{boundary}\r\n{head}\r\n\r\n".encode() + data + b"\r\n"
+    return out + f"--{boundary}--\r\n".encode()
+
+
+class CutStream:
+    """A request body from a client that goes away after `data`: the read ends (`fail`
+    False) or raises as a broken connection does in some servers (`fail` True)."""
+
+    def __init__(self, data: bytes, *, fail: bool = False) -> None:
+        self.data, self.fail, self.pos = data, fail, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.pos >= len(self.data):
+            if self.fail:
+                raise ConnectionResetError("client went away")
+            return b""
+        end = len(self.data) if size is None or size < 0 else self.pos + size
+        chunk = self.data[self.pos : end]
+        self.pos += len(chunk)
+        return chunk
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+
+def post_raw(
+    client,
+    body: bytes,
+    *,
+    boundary: str = BOUNDARY,
+    content_type: str | None = None,
+    cut_at: int | None = None,
+    fail: bool = False,
+    **headers,
+):
+    """POST /photos with a body built by hand; `cut_at` ends it early (the client is gone)
+    while `Content-Length` still announces the whole body."""
+    extra = dict(headers)
+    if cut_at is not None:
+        extra["wsgi.input"] = CutStream(body[:cut_at], fail=fail)
+    return client.generic(
+        "POST",
+        "/api/v1/photos",
+        body,
+        content_type=content_type or f"multipart/form-data; boundary={boundary}",
+        **extra,
+    )
+
+
 def wait_for(predicate, timeout: float = 60, step: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

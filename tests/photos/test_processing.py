@@ -97,11 +97,16 @@ def test_flags_far_outside_window_no_exif_and_reuse():
     # The same picture as evidence for another finding: the same bytes, or re-encoded.
     other = FindingFactory(visit=w.visit, created_by=w.inspector)
     same = _upload_and_process(w, jpeg(13), finding=other)
-    assert "reused" in same.flags
+    assert bare.pk in same.matches
+    assert "reused" in w.client.get(f"/api/v1/photos/{same.pk}").json()["flags"]
     similar = _upload_and_process(w, jpeg(12, quality=60), finding=other)
-    assert "reused" in similar.flags
+    assert far.pk in similar.matches
+    assert "reused" in w.client.get(f"/api/v1/photos/{similar.pk}").json()["flags"]
     fresh = _upload_and_process(w, jpeg(14), finding=other)
-    assert "reused" not in fresh.flags
+    assert fresh.matches == []
+    assert "reused" not in w.client.get(f"/api/v1/photos/{fresh.pk}").json()["flags"]
+    # Stored flags are what the picture itself shows; reuse is decided per reader.
+    assert "reused" not in same.flags
 
 
 @pytest.mark.parametrize("name", [n for n, v in HOSTILE.items() if v[1] == 201])
@@ -217,6 +222,109 @@ def test_exif_helpers_roundtrip():
         processing._read_exif(opened, analysis)
     assert analysis.lat == pytest.approx(33.5)
     assert analysis.lon == pytest.approx(-117.25)
+
+
+def _process(client, data: bytes, **target) -> Photo:
+    response = post_photo(client, data, **target)
+    assert response.status_code == 201, response.content
+    photo_id = response.json()["id"]
+    service.process(photo_id, OutboxMessage.objects.get(kwargs={"photo_id": photo_id}).pk)
+    return Photo.objects.get(pk=photo_id)
+
+
+def _flags_seen(client, photo: Photo) -> dict[str, list[str]]:
+    """The photo's flags as the client reads them: detail and sync feed."""
+    detail = client.get(f"/api/v1/photos/{photo.pk}")
+    synced = client.get("/api/v1/sync").json()["changes"]["photos"]
+    return {
+        "detail": detail.json()["flags"] if detail.status_code == 200 else None,
+        "sync": next((p["flags"] for p in synced if p["id"] == str(photo.pk)), None),
+    }
+
+
+def test_reuse_speaks_only_of_photos_the_viewer_may_see():
+    """Team A's secret photo, uploaded again by team B: B must not learn it exists; the
+    planner who sees both is told of the reuse."""
+    from audits.choices import Level
+    from audits.models import Campaign
+    from tests.factories import CampaignFactory, TeamFactory, UnitFactory, VisitFactory
+
+    w = world()  # team A, on a visit of an unannounced campaign
+    city = UnitFactory(level=Level.CITY)
+    Campaign.objects.filter(pk=w.visit.campaign_id).update(unit=city)
+    w.finding.status = FindingStatus.SUBMITTED  # planners see findings once submitted
+    w.finding.save()
+    lead_b = UserFactory(roles=[Role.TEAM_LEAD])
+    visit_b = VisitFactory(
+        team=TeamFactory(lead=lead_b),
+        campaign=CampaignFactory(unit=city),
+        target=w.visit.target,
+        status=VisitStatus.IN_PROGRESS,
+    )
+    finding_b = FindingFactory(visit=visit_b, created_by=lead_b, status=FindingStatus.SUBMITTED)
+    planner = UserFactory(roles=[Role.PLANNER], unit=city)
+    team_b, reviewer = bearer(lead_b), bearer(planner)
+
+    secret = _process(w.client, jpeg(31), finding=w.finding)
+    same = _process(team_b, jpeg(31), finding=finding_b)
+    near = _process(team_b, jpeg(31, quality=60), visit=visit_b)
+    assert same.sha256 == secret.sha256
+
+    for copy in (same, near):
+        assert copy.matches == [secret.pk]
+        bare = ["no_exif", "gps_missing"]
+        assert _flags_seen(team_b, copy) == {"detail": bare, "sync": bare}
+        seen = _flags_seen(reviewer, copy)
+        assert "reused" in seen["detail"], seen
+        assert "reused" in seen["sync"], seen
+    # The earlier photo matched nothing before it; its own team sees no reuse.
+    assert "reused" not in _flags_seen(w.client, secret)["detail"]
+    # Within team B, its own earlier photo is evidence elsewhere (another finding of theirs).
+    mine = _process(team_b, jpeg(32), finding=finding_b)
+    other_b = FindingFactory(visit=visit_b, created_by=lead_b, status=FindingStatus.SUBMITTED)
+    again = _process(team_b, jpeg(32), finding=other_b)
+    assert "reused" in _flags_seen(team_b, again)["detail"]
+    assert "reused" not in _flags_seen(team_b, mine)["detail"]
+
+
+def test_the_migration_turns_stored_reuse_flags_into_matches():
+    """Photos flagged `reused` before matches were kept get their matches back, and lose the
+    stored flag (now decided per reader)."""
+    import importlib
+
+    from django.db import connection
+
+    backfill = importlib.import_module("audits.migrations.0009_photo_matches").backfill
+    w = world()
+    other = FindingFactory(visit=w.visit, created_by=w.inspector)
+
+    def photo(finding, sha: str, phash: int, flags: list[str]) -> Photo:
+        return Photo.objects.create(
+            finding=finding,
+            visit=w.visit,
+            uploaded_by=w.inspector,
+            sha256=sha,
+            size=1,
+            content_type="image/jpeg",
+            original="originals/x",
+            status="ready",
+            phash=phash,
+            flags=flags,
+        )
+
+    pattern = 0x0F0F_0F0F_0F0F_0F0F
+    first = photo(w.finding, "1" * 64, pattern, ["no_exif"])
+    near = photo(w.finding, "2" * 64, pattern ^ 0b111, [])
+    copy = photo(other, "1" * 64, 0, ["no_exif", "reused"])  # same bytes
+    alike = photo(other, "3" * 64, pattern ^ 0b11, ["reused", "gps_missing"])  # near
+    with connection.schema_editor() as editor:
+        backfill(None, editor)
+    copy.refresh_from_db()
+    alike.refresh_from_db()
+    first.refresh_from_db()
+    assert (copy.matches, copy.flags) == ([first.pk], ["no_exif"])
+    assert (alike.matches, alike.flags) == ([first.pk, near.pk], ["gps_missing"])
+    assert (first.matches, first.flags) == ([], ["no_exif"])
 
 
 def test_the_attempt_limit_is_one_rule_for_failed_tries_and_for_killed_workers(settings):

@@ -3,13 +3,26 @@
 import uuid
 
 import pytest
+from django.core.files.storage import default_storage
 from django.test import override_settings
 
 from audits.choices import FindingStatus, Role, VisitStatus
 from audits.models import OutboxMessage, Photo, PhotoUpload
 from audits.services import photos as service
 from tests.conftest import bearer
-from tests.photos.helpers import post_photo, sha, stored_files, temp_files, world
+from tests.photos.helpers import (
+    BOUNDARY,
+    CutStream,
+    hostile,
+    multipart,
+    post_photo,
+    post_raw,
+    sha,
+    stored_files,
+    stray_temp_files,
+    temp_files,
+    world,
+)
 from tests.photos.make_corpus import HOSTILE, jpeg
 
 pytestmark = pytest.mark.django_db
@@ -90,15 +103,173 @@ def test_declared_length_over_the_limit_is_refused_before_reading():
     assert response.status_code == 413
 
 
-@pytest.mark.parametrize("name", [n for n, v in HOSTILE.items() if v[1] == 415])
-def test_not_an_image_by_its_bytes_is_415(name):
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_every_file_of_the_hostile_corpus_gets_its_answer_and_leaves_no_temporary_file(name):
     w = world()
     data = HOSTILE[name][0]()
-    response = post_photo(w.client, data, finding=w.finding, name=name)
-    assert response.status_code == 415, response.content
-    assert response["Content-Type"] == "application/problem+json"
+    response = hostile(lambda: post_photo(w.client, data, finding=w.finding, name=name))
+    assert response.status_code == HOSTILE[name][1], response.content
+    if response.status_code == 415:
+        assert stored_files() == []
+        assert not Photo.objects.exists()
+    else:
+        digest = sha(data)
+        assert stored_files() == [f"originals/{digest[:2]}/{digest[2:4]}/{digest}"]
+
+
+# --- hostile requests: every refusal is a problem, and keeps nothing ---------------------
+
+
+def _honest(w, data: bytes, **change) -> list:
+    """The parts of an honest upload, fields first as phones send them; `change` replaces
+    a field's value, or drops it when the value is None."""
+    fields = {"id": str(uuid.uuid4()), "finding": str(w.finding.pk), "sha256": sha(data)}
+    fields.update(change)
+    return [(k, v) for k, v in fields.items() if v is not None] + [("file", "a.jpg", data)]
+
+
+def _as(user):
+    return bearer(user)
+
+
+def _planner_of(w):
+    from tests.factories import UserFactory
+
+    return UserFactory(roles=[Role.PLANNER], unit=w.visit.campaign.unit)
+
+
+def _official_of(w):
+    from tests.factories import UserFactory
+
+    return UserFactory(roles=[Role.UNIT_OFFICIAL], unit=w.finding.responsible_unit)
+
+
+def _too_large(w, data):
+    with override_settings(PHOTO_MAX_BYTES=len(data) // 2):
+        return post_raw(w.client, multipart(_honest(w, data)))
+
+
+def _cut(w, data, *, in_file: bool, fail: bool):
+    body = multipart(_honest(w, data))
+    at = body.index(data) + (len(data) // 2 if in_file else -200)
+    return post_raw(w.client, body, cut_at=at, fail=fail)
+
+
+BIG = 600 * 1024  # bigger than one chunk of the streamed parse
+
+# name: (send(world, jpeg bytes) -> answer, expected status)
+HOSTILE_REQUESTS = {
+    "second file part": (
+        lambda w, d: post_raw(w.client, multipart([*_honest(w, d), ("other", "b.jpg", d)])),
+        400,
+    ),
+    "the file twice": (
+        lambda w, d: post_raw(w.client, multipart([*_honest(w, d), ("file", "b.jpg", d)])),
+        400,
+    ),
+    "another file before the file": (
+        lambda w, d: post_raw(w.client, multipart([("other", "b.jpg", d), *_honest(w, d)])),
+        400,
+    ),
+    "a file under another name only": (
+        lambda w, d: post_raw(w.client, multipart([*_honest(w, d)[:-1], ("photo", "a.jpg", d)])),
+        400,
+    ),
+    "file sent as a plain field": (
+        lambda w, d: post_raw(w.client, multipart([*_honest(w, d)[:-1], ("file", "abc")])),
+        400,
+    ),
+    "missing id": (lambda w, d: post_raw(w.client, multipart(_honest(w, d, id=None))), 400),
+    "malformed id": (lambda w, d: post_raw(w.client, multipart(_honest(w, d, id="x"))), 400),
+    "missing sha256": (
+        lambda w, d: post_raw(w.client, multipart(_honest(w, d, sha256=None))),
+        400,
+    ),
+    "neither finding nor visit": (
+        lambda w, d: post_raw(w.client, multipart(_honest(w, d, finding=None))),
+        400,
+    ),
+    "finding and visit": (
+        lambda w, d: post_raw(w.client, multipart([("visit", str(w.visit.pk)), *_honest(w, d)])),
+        400,
+    ),
+    "wrong sha256": (
+        lambda w, d: post_raw(w.client, multipart(_honest(w, d, sha256="0" * 64))),
+        422,
+    ),
+    "not an image": (
+        lambda w, d: post_raw(
+            w.client, multipart([*_honest(w, b"<html>")[:-1], ("file", "a.jpg", b"<html>")])
+        ),
+        415,
+    ),
+    "too large": (_too_large, 413),
+    "a finding the caller may not see": (
+        lambda w, d: post_raw(_as(w.outsider), multipart(_honest(w, d))),
+        400,
+    ),
+    "a visit the caller sees but does not inspect": (
+        lambda w, d: post_raw(
+            _as(_planner_of(w)), multipart(_honest(w, d, finding=None, visit=str(w.visit.pk)))
+        ),
+        403,
+    ),
+    "a draft finding, by its unit's official": (
+        lambda w, d: post_raw(_as(_official_of(w)), multipart(_honest(w, d))),
+        400,
+    ),
+    "body cut off in the file": (lambda w, d: _cut(w, d, in_file=True, fail=False), 400),
+    "connection broken in the file": (lambda w, d: _cut(w, d, in_file=True, fail=True), 400),
+    "connection broken before the file": (lambda w, d: _cut(w, d, in_file=False, fail=True), 400),
+    "no boundary": (
+        lambda w, d: post_raw(
+            w.client, multipart(_honest(w, d)), content_type="multipart/form-data"
+        ),
+        400,
+    ),
+    "broken base64 part": (
+        lambda w, d: post_raw(
+            w.client,
+            multipart(_honest(w, d)).replace(
+                b"Content-Type: image/jpeg", b"Content-Transfer-Encoding: base64"
+            ),
+        ),
+        400,
+    ),
+    "too many fields": (
+        lambda w, d: post_raw(
+            w.client, multipart([*[(f"f{n}", "x") for n in range(1100)], *_honest(w, d)])
+        ),
+        400,
+    ),
+    "a field over the form limit": (
+        lambda w, d: post_raw(w.client, multipart([*_honest(w, d), ("note", "x" * (1 << 21))])),
+        413,
+    ),
+    "not multipart": (
+        lambda w, d: post_raw(w.client, d, content_type="application/octet-stream"),
+        415,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_REQUESTS))
+def test_hostile_requests_are_refused_cleanly_and_keep_nothing(name):
+    w = world()
+    send, status = HOSTILE_REQUESTS[name]
+    data = jpeg(1, size=(1200, 900), quality=97) + b"\0" * BIG  # several chunks long
+    response = hostile(lambda: send(w, data))
+    assert response.status_code == status, response.content
+    assert not Photo.objects.exists()
     assert stored_files() == []
-    assert temp_files() == []
+
+
+def test_an_honest_raw_upload_is_accepted():
+    """The hand-built bodies above differ from an honest one only by what they break."""
+    w = world()
+    data = jpeg(1)
+    response = hostile(lambda: post_raw(w.client, multipart(_honest(w, data))))
+    assert response.status_code == 201, response.content
 
 
 def test_photo_of_a_visit_and_refusals_of_targets():
@@ -225,33 +396,97 @@ def test_resumable_refusals_keep_nothing(settings):
     data = jpeg(6)
     # The declared size over the limit.
     settings.PHOTO_MAX_BYTES = len(data) - 1
-    assert _open(w.client, data, w).status_code == 413
+    assert hostile(lambda: _open(w.client, data, w)).status_code == 413
     settings.PHOTO_MAX_BYTES = 40 * 1024 * 1024
     # More bytes than declared: refused while streaming, what came before stays valid.
     location = _open(w.client, data, w)["Location"]
-    too_long = _patch(w.client, location, data + b"extra", 0)
+    too_long = hostile(lambda: _patch(w.client, location, data + b"extra", 0))
     assert too_long.status_code == 413
     assert w.client.head(location)["Upload-Offset"] == "0"
     # Not an image: refused as soon as its first bytes arrive.
     html = b"<html>" + b"x" * 100
     location = _open(w.client, html, w)["Location"]
-    assert _patch(w.client, location, html[:64], 0).status_code == 415
+    assert hostile(lambda: _patch(w.client, location, html[:64], 0)).status_code == 415
     assert w.client.head(location).status_code == 404
     # Wrong SHA-256: 422 at the last chunk, nothing kept.
     location = _open(w.client, data, w, sha256="1" * 64)["Location"]
-    wrong = _patch(w.client, location, data, 0)
+    wrong = hostile(lambda: _patch(w.client, location, data, 0))
     assert wrong.status_code == 422
     assert wrong.json()["code"] == "sha256_mismatch"
     assert not Photo.objects.exists()
     assert stored_files() == []
     assert w.client.head(location).status_code == 404
-    assert [name for name in temp_files() if not name.startswith("upload-")] == []
     # Wrong content type.
     location = _open(w.client, data, w)["Location"]
-    wrong_type = w.client.generic(
-        "PATCH", location, data, content_type="image/jpeg", HTTP_UPLOAD_OFFSET="0"
+    wrong_type = hostile(
+        lambda: w.client.generic(
+            "PATCH", location, data, content_type="image/jpeg", HTTP_UPLOAD_OFFSET="0"
+        )
     )
     assert wrong_type.status_code == 415
+    # No offset, or nonsense.
+    for offset in ("", "-1", "x"):
+        answer = hostile(
+            lambda offset=offset: w.client.generic(
+                "PATCH",
+                location,
+                data,
+                content_type="application/offset+octet-stream",
+                HTTP_UPLOAD_OFFSET=offset,
+            )
+        )
+        assert answer.status_code in (400, 409), (offset, answer.content)
+    assert stray_temp_files() == []
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["ends", "breaks"])
+def test_a_chunk_cut_off_by_a_vanished_client_keeps_the_offset(fail):
+    """The connection drops in the middle of a chunk: the answer is a problem (nobody may
+    read it), the session stays where it was, and the app resumes from the server offset."""
+    w = world()
+    data = jpeg(9, size=(1200, 900))
+    location = _open(w.client, data, w)["Location"]
+    assert _patch(w.client, location, data[:1000], 0).status_code == 204
+    cut = hostile(
+        lambda: w.client.generic(
+            "PATCH",
+            location,
+            data[1000:],
+            content_type="application/offset+octet-stream",
+            HTTP_UPLOAD_OFFSET="1000",
+            **{"wsgi.input": CutStream(data[1000:5000], fail=fail)},
+        )
+    )
+    # A short body that simply ends was a (short) chunk: the offset moved by what arrived.
+    expected = "1000" if fail else "5000"
+    assert cut.status_code == (400 if fail else 204), cut.content
+    assert w.client.head(location)["Upload-Offset"] == expected
+    offset = int(expected)
+    done = hostile(lambda: _patch(w.client, location, data[offset:], offset))
+    assert done.status_code == 201, done.content
+    with default_storage.open(Photo.objects.get().original) as handle:
+        assert handle.read() == data
+    assert temp_files() == []
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_every_file_of_the_hostile_corpus_through_a_resumable_upload(name):
+    w = world()
+    data = HOSTILE[name][0]()
+    status = HOSTILE[name][1]
+    if not data:
+        assert hostile(lambda: _open(w.client, data, w)).status_code == 400  # size 0
+        return
+    location = _open(w.client, data, w)["Location"]
+    half = max(1, len(data) // 2)
+    first = hostile(lambda: _patch(w.client, location, data[:half], 0))
+    if half < len(data) and first.status_code == 204:
+        last = hostile(lambda: _patch(w.client, location, data[half:], half))
+    else:
+        last = first
+    assert last.status_code == status, last.content
+    assert stray_temp_files() == []
+    assert temp_files() == []
 
 
 def test_permission_is_checked_again_when_the_last_chunk_arrives():
@@ -338,3 +573,100 @@ def test_retry_with_a_new_multipart_boundary_replays_the_first_answer():
     assert second["Idempotent-Replayed"] == "true"
     assert second.json() == first.json()
     assert Photo.objects.count() == 1
+
+
+# --- Idempotency-Key on uploads: the photo's id, target and SHA-256 make the request ------
+
+
+def _same_length_pair() -> tuple[bytes, bytes]:
+    """Two different photos of exactly the same length (so equal Content-Length)."""
+    a, b = jpeg(1), jpeg(2)
+    size = max(len(a), len(b))
+    return a + b"\0" * (size - len(a)), b + b"\0" * (size - len(b))
+
+
+def _keyed(w, data: bytes, key: str, *, photo_id=None, fields_last=False, boundary=BOUNDARY):
+    parts = _honest(w, data, id=str(photo_id or uuid.uuid4()))
+    if fields_last:
+        parts = parts[-1:] + parts[:-1]
+    return post_raw(
+        w.client, multipart(parts, boundary), boundary=boundary, HTTP_IDEMPOTENCY_KEY=key
+    )
+
+
+@pytest.mark.parametrize("fields_last", [False, True], ids=["fields-first", "file-first"])
+def test_a_key_reused_for_another_photo_is_422_and_the_other_photo_is_not_taken(fields_last):
+    w = world()
+    a, b = _same_length_pair()
+    first = _keyed(w, a, "k-1", fields_last=fields_last)
+    assert first.status_code == 201, first.content
+    other = hostile(lambda: _keyed(w, b, "k-1", fields_last=fields_last))
+    assert other.status_code == 422, other.content
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert "Idempotent-Replayed" not in other
+    assert list(Photo.objects.values_list("sha256", flat=True)) == [sha(a)]
+    # The same photo under another target, or the same bytes under another id: other requests.
+    photo_id = first.json()["id"]
+    elsewhere = post_raw(
+        w.client,
+        multipart(_honest(w, a, id=photo_id, finding=None, visit=str(w.visit.pk))),
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    assert elsewhere.status_code == 422
+    assert _keyed(w, a, "k-1").status_code == 422
+    # The real retry still replays, whatever its boundary (here of another length).
+    retry = _keyed(w, a, "k-1", photo_id=photo_id, fields_last=fields_last, boundary="r" * 50)
+    assert retry.status_code == 201, retry.content
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert Photo.objects.count() == 1
+
+
+def test_a_replay_is_answered_before_the_file_is_read():
+    """Fields first: the key is claimed as the file part begins, so a retry of a finished
+    upload is answered from what it remembers even if its body then breaks off."""
+    w = world()
+    data = jpeg(3)
+    photo_id = uuid.uuid4()
+    first = _keyed(w, data, "k-2", photo_id=photo_id)
+    assert first.status_code == 201
+    body = multipart(_honest(w, data, id=str(photo_id)))
+    cut = hostile(
+        lambda: post_raw(
+            w.client, body, cut_at=body.index(data) + 5000, fail=True, HTTP_IDEMPOTENCY_KEY="k-2"
+        )
+    )
+    assert cut.status_code == 201, cut.content
+    assert cut["Idempotent-Replayed"] == "true"
+    # Another photo with that key is refused before its bytes are read, too.
+    other = multipart(_honest(w, jpeg(4)))
+    refused = hostile(
+        lambda: post_raw(
+            w.client,
+            other,
+            cut_at=other.index(b"\xff\xd8") + 5000,
+            fail=True,
+            HTTP_IDEMPOTENCY_KEY="k-2",
+        )
+    )
+    assert refused.status_code == 422, refused.content
+
+
+def test_a_key_reused_for_another_resumable_upload_is_422():
+    w = world()
+    a, b = _same_length_pair()
+    first = w.client.post(
+        "/api/v1/uploads",
+        {"id": str(uuid.uuid4()), "size": len(a), "sha256": sha(a), "finding": str(w.finding.pk)},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-3",
+    )
+    assert first.status_code == 201
+    other = w.client.post(
+        "/api/v1/uploads",
+        {"id": str(uuid.uuid4()), "size": len(b), "sha256": sha(b), "finding": str(w.finding.pk)},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k-3",
+    )
+    assert other.status_code == 422
+    assert PhotoUpload.objects.count() == 1
