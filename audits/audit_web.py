@@ -11,12 +11,13 @@ from audits.errors import Invalid
 from audits.trail import review
 from audits.trail.seal import current_head
 from audits.trail.verify import verify
+from audits.visibility import reviews_trail
 
 PAGE = 50
 
 
 def _auditor(request: HttpRequest) -> None:
-    if not review.may_review(request.user):
+    if not reviews_trail(request.user):
         raise Http404
 
 

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 HOME_COUNTY = "home_county"
 RECENT_POSITION = "recent_position"
-RULES = (HOME_COUNTY, RECENT_POSITION)  # in order of precedence when both apply
 LOOKBACK_YEARS = 5
 
 

@@ -75,7 +75,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "django_filters",
     "drf_spectacular",
     "audits",
     "workers",
@@ -165,7 +164,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["audits.api.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "audits.api.pagination.CursorPage",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "audits.api.problems.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [

@@ -20,13 +20,14 @@ from audits.services.trail import trail_export_record
 from audits.trail import proofs, review
 from audits.trail.seal import current_head
 from audits.trail.verify import verify
+from audits.visibility import reviews_trail
 
 
 class AuditorsOnly(BasePermission):
     """Anyone else, signed in or not, gets the same 404 as a path that does not exist."""
 
     def has_permission(self, request, view) -> bool:
-        if not review.may_review(request.user):
+        if not reviews_trail(request.user):
             raise NotFound()
         return True
 

@@ -33,13 +33,13 @@ from audits.api.util import ClientId, seen, valid
 from audits.errors import Conflict, ErrorCode, PayloadTooLarge
 from audits.models import Photo
 from audits.photos.ingest import ExtraFile, TooLarge, receive_multipart
+from audits.photos.sniff import EXTENSIONS
 from audits.selectors.photos import flags_for, uploader_for
 from audits.services import photos as service
 
 non_atomic = method_decorator(transaction.non_atomic_requests, name="dispatch")
 _SHA = re.compile(r"^[0-9a-fA-F]{64}$")
 MULTIPART_OVERHEAD = 64 * 1024
-KINDS = ("thumbnail", "preview", "original")
 CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
@@ -248,7 +248,7 @@ class PhotoFile(Endpoint):
         if not name:
             raise Conflict(code=ErrorCode.PHOTO_NOT_READY)
         content_type = photo.content_type if kind == "original" else "image/jpeg"
-        extension = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic"}[content_type]
+        extension = EXTENSIONS[content_type]
         etag = f'"{photo.sha256}-{kind}"'
         if request.headers.get("If-None-Match") == etag:
             response = HttpResponse(status=304)

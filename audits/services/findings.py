@@ -29,17 +29,6 @@ from audits.services.photos import attached_photos
 from audits.services.sync_marks import touch_photos_of
 from audits.visibility import visible
 
-EDITABLE = (
-    "checklist_item",
-    "severity",
-    "title",
-    "description",
-    "measured_value",
-    "responsible_unit",
-    "responsible_officials",
-    "observed_at",
-)
-
 
 def _finding(actor: User, finding_id) -> Finding:
     qs = visible(actor, Finding).select_related(

@@ -1,4 +1,4 @@
-"""Reviewing the trail: who may, the filters of the contract, rows for the API, page and CSV."""
+"""Reviewing the trail: the filters of the contract, rows for the API, page and CSV."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from audits.errors import Invalid
 from audits.models import AuditEvent, User
 from audits.models.trail import AuditSeal
-from audits.visibility import reviews_trail, visible
+from audits.visibility import visible
 
 FILTERS = ("actor", "action", "object_type", "object_id", "from", "to")
 CSV_COLUMNS = (
@@ -36,11 +36,6 @@ CSV_COLUMNS = (
     "after",
     "hash",
 )
-
-
-def may_review(user: Any) -> bool:
-    """Only auditors review the trail; to everyone else every audit path is a 404."""
-    return reviews_trail(user)
 
 
 def _moment(name: str, value: str, end: bool) -> datetime:
