@@ -15,7 +15,6 @@ import pytest
 
 from audits.odk import openrosa
 from audits.odk.xform import ChecklistEntry, OfficialEntry, VisitForm, VisitFormData
-from tests.browser.conftest import CHROMIUM
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -173,54 +172,10 @@ def openrosa_stub(enketo_bundle):
     stub.server.server_close()
 
 
-def _running_browser(request):
-    """The Chromium of tests/browser's session fixture, when it has been started."""
-    # Playwright's sync API allows one instance per thread, and that fixture is visible to
-    # tests/browser only: its value is looked up through pytest's fixture manager.
-    manager = request.session._fixturemanager
-    for item in request.session.items:
-        if item.nodeid.startswith("tests/browser/"):
-            for definition in manager.getfixturedefs("browser", item) or ():
-                cached = definition.cached_result
-                if cached is not None and cached[2] is None:
-                    return cached[0]
-            break
-    return None
-
-
-@pytest.fixture(scope="module")
-def odk_browser(request):
-    """The session's Chromium if the browser tests started it, else one for this module
-    (closed with it, so browser tests running later can start theirs)."""
-    running = _running_browser(request)
-    if running is not None:
-        yield running
-        return
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        # The flags of tests/browser/conftest.py.
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def enketo(odk_browser, openrosa_stub):
+def enketo(browser, openrosa_stub):
     """A page running the harness; any request leaving loopback is refused and recorded."""
-    context = odk_browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
     page = context.new_page()
     escaped: list[str] = []
 
