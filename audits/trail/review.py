@@ -20,6 +20,7 @@ from audits.models.trail import AuditSeal
 from audits.visibility import reviews_trail, visible
 
 FILTERS = ("actor", "action", "object_type", "object_id", "from", "to")
+MAX_FILTER_CHARS = 1000
 CSV_COLUMNS = (
     "seq",
     "at",
@@ -56,13 +57,19 @@ def _moment(name: str, value: str, end: bool) -> datetime:
 
 
 def parse_filters(params: Any) -> dict[str, Any]:
-    """The contract's filters from query parameters; a bad time is a 400 naming it."""
+    """The contract's filters from query parameters; a bad time is a 400 naming it.
+
+    Names and ids match exactly as recorded (a refused login keeps the username as typed,
+    spaces included); only an empty value means "no filter".
+    """
     out: dict[str, Any] = {}
     for name in FILTERS:
-        value = (params.get(name) or "").strip()
+        value = params.get(name) or ""
+        if name in ("from", "to"):
+            value = value.strip()
         if not value:
             continue
-        if len(value) > 200:
+        if len(value) > MAX_FILTER_CHARS:
             raise ValidationError({name: [_("过长。")]})
         out[name] = _moment(name, value, end=name == "to") if name in ("from", "to") else value
     return out
@@ -75,7 +82,7 @@ def events(user: User, filters: dict[str, Any]) -> QuerySet:
     if actor is not None:
         qs = (
             qs.filter(actor_id=int(actor))
-            if actor.isdigit() and len(actor) < 19
+            if actor.isascii() and actor.isdigit() and len(actor) < 19
             else qs.filter(actor_label=actor)
         )
     for name in ("action", "object_type", "object_id"):
