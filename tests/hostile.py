@@ -51,7 +51,6 @@ CURSORS = [
     "not base64 at all!",
     "%00",
     "=",
-    "",
     "A" * 5000,
 ]
 
