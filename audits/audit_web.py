@@ -42,11 +42,20 @@ def _row(event: Any) -> dict[str, Any]:
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     _auditor(request)
-    error = None
+    context: dict[str, Any] = {
+        "filters": {name: request.GET.get(name, "") for name in review.FILTERS},
+        "head": current_head(),
+        "errors": {},
+        "events": [],
+        "next_query": "",
+    }
     try:
         filters = review.parse_filters(request.GET)
     except ValidationError as exc:
-        filters, error = {}, "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.detail.items())
+        # Shown next to each field, with the form as typed; no list that would look like
+        # an answer to the question asked.
+        context["errors"] = {name: " ".join(map(str, msgs)) for name, msgs in exc.detail.items()}
+        return render(request, "audits/audit/search.html", context, status=400)
     qs = review.events(request.user, filters).order_by("-seq")
     before = request.GET.get("before", "")
     if _SEQ.match(before):
@@ -58,17 +67,9 @@ def search(request: HttpRequest) -> HttpResponse:
     query.pop("before", None)
     if more:
         query["before"] = str(rows[-1].seq)
-    return render(
-        request,
-        "audits/audit/search.html",
-        {
-            "events": [_row(e) for e in rows],
-            "filters": {name: request.GET.get(name, "") for name in review.FILTERS},
-            "next_query": query.urlencode() if more else "",
-            "head": current_head(),
-            "error": error,
-        },
-    )
+        context["next_query"] = query.urlencode()
+    context["events"] = [_row(e) for e in rows]
+    return render(request, "audits/audit/search.html", context)
 
 
 @login_required

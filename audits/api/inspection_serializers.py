@@ -2,6 +2,7 @@
 
 from rest_framework import serializers as s
 
+from audits import dates
 from audits.choices import FindingStatus, Level, Mode, Severity, VisitStatus
 from audits.models import Campaign, Checklist, ChecklistItem, Finding, Team, Visit
 
@@ -246,10 +247,25 @@ class CampaignFilter(s.Serializer):
     mode = s.ChoiceField(choices=Mode.choices, required=False)
 
 
+class QueryDate(s.Field):
+    """A date in a query string, within the bounds of `audits.dates`."""
+
+    def to_internal_value(self, data):
+        try:
+            return dates.query_day(str(data))
+        except dates.BadDate as exc:
+            raise s.ValidationError(str(exc)) from exc
+
+
 class StatsParams(s.Serializer):
     unit = s.UUIDField(required=False)
-    start = s.DateField(required=False)
-    end = s.DateField(required=False)
+
+    def get_fields(self):
+        # The contract's names are Python keywords.
+        fields = super().get_fields()
+        fields["from"] = QueryDate(required=False)
+        fields["to"] = QueryDate(required=False)
+        return fields
 
 
 class DrawOut(s.Serializer):

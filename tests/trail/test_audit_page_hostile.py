@@ -144,3 +144,24 @@ def test_the_api_takes_the_same_filters(hostile_trail):
             assert answer.status_code == 200, (name, text[:40], answer.status_code)
         answer = client.get(API, {"object_type": "user", "object_id": text})
         assert {e["object_id"] for e in answer.json()["results"]} == {text}
+
+
+def test_a_nul_in_a_filter_is_refused_by_name(auditor_web):
+    client = bearer(UserFactory(roles=["auditor"]))
+    for name in FILTERS:
+        answer = client.get(API, {name: "a\x00b"})
+        assert answer.status_code == 400, name
+        assert list(answer.json()["errors"]) == [name]
+        page = auditor_web.get("/audit/", {name: "a\x00b"})
+        assert page.status_code == 400
+        assert f'id="f-{name.replace("_", "-")}-error"' in page.content.decode()
+
+
+def test_an_export_records_whatever_was_asked(auditor_web, hostile_trail):
+    client = bearer(UserFactory(roles=["auditor"]))
+    for text in [*TEXT, "nul\x00inside"]:
+        answer = client.get(f"{API}.csv", {"note": text, text: "x", "action": "none"})
+        assert answer.status_code == 200, repr(text[:40])
+        b"".join(answer.streaming_content)
+    page = assert_shown_safely(auditor_web.get("/audit/", {"action": "audit.export"}), "/audit/")
+    assert "nul\ufffdinside" in page
