@@ -62,7 +62,7 @@ def parse_filters(params: Any) -> dict[str, Any]:
             errors[name] = [_("不能包含空字符（NUL）。")]
         elif name in ("from", "to"):
             try:
-                out[name] = dates.query_moment(value, end=name == "to")
+                out[name] = dates.parse_moment(value, end=name == "to")
             except dates.BadDate as exc:
                 errors[name] = [str(exc)]
         else:
