@@ -19,6 +19,7 @@ _STATUS_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "payload_too_large",
+    414: "uri_too_long",
     500: "server_error",
 }
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -111,6 +112,28 @@ class RequestContextMiddleware:
             "Unhandled error on %s", request.path, exc_info=exception
         )
         return problem_response(500, "server_error", _("服务器内部错误。"))
+
+
+class ApiUriLimitMiddleware:
+    """Refuse /api/ URLs longer than `API_MAX_URL_BYTES` (414) before any work is done.
+
+    gunicorn refuses longer request lines still, itself (gunicorn.conf.py); this limit is
+    lower, so that what a client can be told is said in the request's language, with its id.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api(request):
+            # RAW_URI (gunicorn) is the target as sent; elsewhere, the same re-encoded.
+            length = len(request.META.get("RAW_URI") or request.get_full_path())
+            limit = settings.API_MAX_URL_BYTES
+            if length > limit:
+                return problem_response(
+                    414, "uri_too_long", _("URI 过长：上限 %(limit)d 字节。") % {"limit": limit}
+                )
+        return self.get_response(request)
 
 
 class ApiBodyLimitMiddleware:

@@ -3,9 +3,11 @@
 import uuid
 from datetime import date
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
+from audits import dates
 from audits.choices import Mode
 from audits.models import Campaign, Checklist, Unit, User
 from audits.permissions import may_own_campaigns_of
@@ -27,8 +29,9 @@ def campaign_create(
         raise PermissionDenied(_("只能为本单位或下级单位创建督查专题。"))
     if mode not in Mode.values:
         raise ValidationError({"mode": [_("无效的方式。")]})
-    if ends_on < starts_on:
-        raise ValidationError({"ends_on": [_("结束日期不能早于开始日期。")]})
+    errors = dates.campaign_problems(starts_on, ends_on, timezone.localdate())
+    if errors:
+        raise ValidationError(errors)
     fields = {
         "title": title,
         "mode": mode,
