@@ -2,8 +2,8 @@
 
 from rest_framework import serializers as s
 
-from audits.api.util import ClientId
 from audits.api.fields import Day, Moment
+from audits.api.util import ClientId
 from audits.choices import FindingStatus, Level, Mode, Severity, VisitStatus
 from audits.models import Campaign, Checklist, ChecklistItem, Finding, Team, Visit
 
