@@ -25,4 +25,5 @@ COPY . .
 
 USER app
 EXPOSE 8000
+# gunicorn reads /app/gunicorn.conf.py (its limits, problem+json refusals) from WORKDIR.
 CMD ["gunicorn", "server.wsgi", "-b", "0.0.0.0:8000", "-w", "4"]

@@ -30,6 +30,10 @@ class ErrorCode(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     NOT_ACCEPTABLE = "not_acceptable"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    URI_TOO_LONG = "uri_too_long"
+    HEADER_FIELDS_TOO_LARGE = "header_fields_too_large"
+    EXPECTATION_FAILED = "expectation_failed"
+    NOT_IMPLEMENTED = "not_implemented"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     THROTTLED = "throttled"
     SERVER_ERROR = "server_error"
@@ -116,6 +120,10 @@ MESSAGES: dict[ErrorCode, Message] = {
     ErrorCode.METHOD_NOT_ALLOWED: _("不允许的请求方法。"),
     ErrorCode.NOT_ACCEPTABLE: _("无法提供所请求的格式。"),
     ErrorCode.PAYLOAD_TOO_LARGE: _("请求体过大。"),
+    ErrorCode.URI_TOO_LONG: _("URI 过长。"),
+    ErrorCode.HEADER_FIELDS_TOO_LARGE: _("请求头过大。"),
+    ErrorCode.EXPECTATION_FAILED: _("无法满足 Expect 请求头。"),
+    ErrorCode.NOT_IMPLEMENTED: _("不支持的传输编码。"),
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: _("不支持的媒体类型。"),
     ErrorCode.THROTTLED: _("请求过于频繁。"),
     ErrorCode.SERVER_ERROR: _("服务器内部错误。"),

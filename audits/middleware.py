@@ -20,6 +20,7 @@ _STATUS_CODES = {
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
     413: ErrorCode.PAYLOAD_TOO_LARGE,
+    414: ErrorCode.URI_TOO_LONG,
     500: ErrorCode.SERVER_ERROR,
 }
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -112,6 +113,29 @@ class RequestContextMiddleware:
             "Unhandled error on %s", request.path, exc_info=exception
         )
         return problem_response(ErrorCode.SERVER_ERROR)
+
+
+class ApiUriLimitMiddleware:
+    """Refuse /api/ URLs longer than `API_MAX_URL_BYTES` (414) before any work is done.
+
+    gunicorn refuses longer request lines still, itself (gunicorn.conf.py); this limit is
+    lower, so that what a client can be told is said in the request's language, with its id.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_api(request):
+            # RAW_URI (gunicorn) is the target as sent; elsewhere, the same re-encoded.
+            length = len(request.META.get("RAW_URI") or request.get_full_path())
+            limit = settings.API_MAX_URL_BYTES
+            if length > limit:
+                return problem_response(
+                    ErrorCode.URI_TOO_LONG,
+                    _("URI 过长：上限 %(limit)d 字节。") % {"limit": limit},
+                )
+        return self.get_response(request)
 
 
 class ApiBodyLimitMiddleware:

@@ -7,8 +7,15 @@ bin=.venv/bin
 
 if [[ "${1:-}" != --with-services ]]; then
     # Browser tests drive Debian's Chromium; bulletin tests read PDFs back with poppler;
-    # the catalogue test extracts strings with gettext's xgettext.
-    "$bin/python" scripts/services.py packages chromium fonts-noto-cjk poppler-utils gettext
+    # the catalogue test extracts strings with gettext's xgettext; the ODK tests bundle
+    # Enketo with Node.
+    "$bin/python" scripts/services.py packages chromium fonts-noto-cjk poppler-utils gettext nodejs
+    # The ODK tests' real client, Enketo, from the npm registry: installed from the lock file
+    # when missing or when the lock file changed; nothing is downloaded while tests run.
+    enketo=tests/odk/enketo
+    if [[ ! $enketo/node_modules/.package-lock.json -nt $enketo/package-lock.json ]]; then
+        (cd "$enketo" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
     "$bin/ruff" check .
     "$bin/ruff" format --check .
     # A reported vulnerability fails the run; a vulnerability service that cannot be reached

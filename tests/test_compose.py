@@ -96,3 +96,16 @@ def test_no_literal_secrets(services):
     assert REFERENCE.fullmatch(password)
     assert REFERENCE.search(services["web"]["environment"]["REDIS_URL"])
     assert services["web"]["environment"]["SECRET_KEY"].startswith("${SECRET_KEY:?")
+
+
+def test_gunicorn_reads_the_projects_config(services):
+    """gunicorn.conf.py is read from the directory gunicorn starts in: the image's WORKDIR."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "WORKDIR /app" in dockerfile
+    assert "gunicorn.conf.py" not in (ROOT / ".dockerignore").read_text().split()
+    assert "limit_request_line = 8190" in (ROOT / "gunicorn.conf.py").read_text()
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD"))
+    for command in (command_of(services["web"]), cmd):
+        assert "gunicorn" in command
+        assert " -c " not in command
+        assert "--config" not in command

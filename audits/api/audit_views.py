@@ -6,6 +6,7 @@ path that does not exist. Logic lives in `audits/trail/`; these views parse and 
 
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers as s
 from rest_framework.exceptions import NotFound
@@ -49,8 +50,8 @@ FILTER_PARAMETERS = [
     OpenApiParameter("action", str, description="e.g. finding.publish"),
     OpenApiParameter("object_type", str, description="e.g. finding"),
     OpenApiParameter("object_id", str),
-    OpenApiParameter("from", str, description="RFC 3339 time or date, inclusive"),
-    OpenApiParameter("to", str, description="RFC 3339 time or date, inclusive"),
+    OpenApiParameter("from", OpenApiTypes.DATETIME, description="RFC 3339 time or date, inclusive"),
+    OpenApiParameter("to", OpenApiTypes.DATETIME, description="RFC 3339 time or date, inclusive"),
 ]
 
 

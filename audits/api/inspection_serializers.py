@@ -2,6 +2,7 @@
 
 from rest_framework import serializers as s
 
+from audits.api.fields import Day, Moment
 from audits.api.util import ClientId
 from audits.choices import FindingStatus, Level, Mode, Severity, VisitStatus
 from audits.models import Campaign, Checklist, ChecklistItem, Finding, Team, Visit
@@ -50,8 +51,8 @@ class CampaignIn(s.Serializer):
     title = s.CharField(max_length=200)
     mode = s.ChoiceField(choices=Mode.choices)
     unit = s.UUIDField()
-    starts_on = s.DateField()
-    ends_on = s.DateField()
+    starts_on = Day()
+    ends_on = Day()
     checklist = s.UUIDField()
 
 
@@ -115,21 +116,21 @@ class VisitIn(s.Serializer):
     campaign = s.UUIDField()
     target = s.UUIDField()
     team = s.UUIDField()
-    window_start = s.DateTimeField(required=False)
-    window_end = s.DateTimeField(required=False)
+    window_start = Moment(required=False)
+    window_end = Moment(required=False)
 
 
 class VisitPatch(s.Serializer):
     team = s.UUIDField(required=False)
-    window_start = s.DateTimeField(required=False)
-    window_end = s.DateTimeField(required=False)
+    window_start = Moment(required=False)
+    window_end = Moment(required=False)
 
 
 class CheckinIn(s.Serializer):
     lat = s.FloatField(min_value=-90, max_value=90)
     lon = s.FloatField(min_value=-180, max_value=180)
     accuracy_m = s.FloatField(min_value=0, max_value=100_000, required=False, allow_null=True)
-    at = s.DateTimeField()
+    at = Moment()
 
 
 class FindingIn(s.Serializer):
@@ -144,7 +145,7 @@ class FindingIn(s.Serializer):
     )
     responsible_unit = s.UUIDField(required=False, allow_null=True)
     responsible_officials = s.ListField(child=s.UUIDField(), default=list, max_length=20)
-    observed_at = s.DateTimeField()
+    observed_at = Moment()
 
 
 class FindingPatch(s.Serializer):
@@ -157,7 +158,7 @@ class FindingPatch(s.Serializer):
     )
     responsible_unit = s.UUIDField(required=False)
     responsible_officials = s.ListField(child=s.UUIDField(), max_length=20, required=False)
-    observed_at = s.DateTimeField(required=False)
+    observed_at = Moment(required=False)
 
 
 class FindingOut(s.ModelSerializer):
@@ -213,7 +214,7 @@ class FindingOut(s.ModelSerializer):
 
 
 class PublishIn(s.Serializer):
-    rectify_by = s.DateField()
+    rectify_by = Day()
 
 
 class RectificationIn(s.Serializer):
@@ -224,7 +225,7 @@ class RectificationIn(s.Serializer):
 class VerifyIn(s.Serializer):
     accepted = s.BooleanField()
     comment = s.CharField(allow_blank=True, default="", max_length=10_000)
-    rectify_by = s.DateField(required=False, allow_null=True)
+    rectify_by = Day(required=False, allow_null=True)
 
 
 class VisitFilter(s.Serializer):
@@ -249,8 +250,13 @@ class CampaignFilter(s.Serializer):
 
 class StatsParams(s.Serializer):
     unit = s.UUIDField(required=False)
-    start = s.DateField(required=False)
-    end = s.DateField(required=False)
+
+    def get_fields(self):
+        # The contract's names are Python keywords.
+        fields = super().get_fields()
+        fields["from"] = Day(required=False)
+        fields["to"] = Day(required=False)
+        return fields
 
 
 class DrawOut(s.Serializer):

@@ -1,6 +1,7 @@
 """Views of the field workflow: parse, call one service or selector, answer."""
 
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -359,27 +360,17 @@ class StatsView(Endpoint):
     @extend_schema(
         parameters=[
             OpenApiParameter("unit", str),
-            OpenApiParameter("from", str),
-            OpenApiParameter("to", str),
+            OpenApiParameter("from", OpenApiTypes.DATE, description="first day, inclusive"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="last day, inclusive"),
         ],
         responses=io.StatsOut,
     )
     def get(self, request):
         from audits.selectors.stats import figures
 
-        params = valid(
-            io.StatsParams,
-            {
-                key: value
-                for key, value in {
-                    "unit": request.query_params.get("unit"),
-                    "start": request.query_params.get("from"),
-                    "end": request.query_params.get("to"),
-                }.items()
-                if value
-            },
-        )
+        query = {k: v for k, v in request.query_params.items() if k in ("unit", "from", "to")}
+        params = valid(io.StatsParams, {k: v for k, v in query.items() if v})
         unit = seen(request.user, Unit, params["unit"]) if params.get("unit") else None
         return Response(
-            figures(request.user, unit=unit, start=params.get("start"), end=params.get("end"))
+            figures(request.user, unit=unit, start=params.get("from"), end=params.get("to"))
         )

@@ -4,8 +4,10 @@ import uuid
 from collections.abc import Iterable
 from datetime import date
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audits import dates
 from audits.choices import Mode, VisitStatus
 from audits.errors import Forbidden, Invalid
 from audits.models import Campaign, Checklist, Unit, User, Visit
@@ -30,8 +32,9 @@ def campaign_create(
         raise Forbidden(_("只能为本单位或下级单位创建督查专题。"))
     if mode not in Mode.values:
         raise Invalid({"mode": [_("无效的方式。")]})
-    if ends_on < starts_on:
-        raise Invalid({"ends_on": [_("结束日期不能早于开始日期。")]})
+    errors = dates.campaign_problems(starts_on, ends_on, timezone.localdate())
+    if errors:
+        raise Invalid(errors)
     fields = {
         "title": title,
         "mode": mode,

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audits import dates
 from audits.choices import FindingStatus, Role, VisitStatus
 from audits.errors import ErrorCode, Forbidden, Invalid, WrongState
 from audits.models import (
@@ -47,6 +48,13 @@ def _expect(finding: Finding, *states: str) -> None:
 
 def _check_fields(visit: Visit, fields: dict) -> None:
     errors = {}
+    observed = fields.get("observed_at")
+    if observed is not None:
+        problem = dates.field_time_problem(
+            observed, visit.window_start, visit.window_end, timezone.now()
+        )
+        if problem:
+            errors["observed_at"] = [problem]
     item = fields.get("checklist_item")
     if item is not None and item.checklist_id != visit.campaign.checklist_id:
         errors["checklist_item"] = [_("检查项不属于本专题的检查清单。")]
@@ -143,8 +151,9 @@ def finding_dismiss(*, actor: User, finding_id) -> Finding:
 
 
 def _future(day: date, field: str = "rectify_by") -> None:
-    if day <= timezone.localdate():
-        raise Invalid({field: [_("整改期限须晚于今天。")]})
+    problem = dates.deadline_problem(day, timezone.localdate())
+    if problem:
+        raise Invalid({field: [problem]})
 
 
 def finding_publish(*, actor: User, finding_id, rectify_by: date) -> Finding:

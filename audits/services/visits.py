@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audits import dates
 from audits.choices import FindingStatus, Mode, VisitStatus
 from audits.conflicts import check_assignment
 from audits.errors import ErrorCode, Forbidden, Invalid, WrongState
@@ -16,7 +17,7 @@ from audits.geo import metres_between
 from audits.models import Finding, Team, User, Visit
 from audits.permissions import inspects, leads, plans
 from audits.services.common import acting, bump, check_version, locked
-from audits.services.draws import conflict_day
+from audits.services.draws import check_window, conflict_day
 from audits.services.sync_marks import touch_findings, visit_left_view
 from audits.trail.events import record_events
 from audits.visibility import my_teams, visible
@@ -45,8 +46,9 @@ def visit_check_in(
         if not inspects(actor, visit):
             raise Forbidden(_("只有本组成员可以签到。"))
         _expect(visit, VisitStatus.PLANNED)
-        if at > timezone.now() + timezone.timedelta(minutes=10):
-            raise Invalid({"at": [_("签到时间不能在将来。")]})
+        problem = dates.field_time_problem(at, visit.window_start, visit.window_end, timezone.now())
+        if problem:
+            raise Invalid({"at": [problem]})
         target = visit.target
         distance = None
         if target.lat is not None and target.lon is not None:
@@ -137,8 +139,8 @@ def visit_update(
         if window_end is not None:
             visit.window_end = window_end
             changed.append("window_end")
-        if visit.window_end < visit.window_start:
-            raise Invalid({"window_end": [_("窗口结束不能早于开始。")]})
+        if changed:
+            check_window(visit.campaign, visit.window_start, visit.window_end)
         old_team = visit.team
         if team is not None and team.pk != old_team.pk:
             check_assignment(team, visit.target, on=conflict_day(visit.campaign))

@@ -21,6 +21,18 @@ def record_events(*, action: str, object_type: str, object_ids: list[str]) -> No
         _append(action, "read", object_type, object_ids, None)
 
 
+def _no_nul(value: Any) -> Any:
+    """What a client sent may hold NUL, which PostgreSQL text and jsonb refuse: the event
+    is written anyway (refused, it would be a 500 and no trace), with U+FFFD in its place."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_no_nul(str(k)): _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_no_nul(v) for v in value]
+    return value
+
+
 def _append(
     action: str,
     operation: str,
@@ -29,7 +41,12 @@ def _append(
     data: dict[str, Any] | None,
 ) -> None:
     ctx = context.current()
-    after = None if data is None else json.dumps(data, ensure_ascii=False, default=str)
+    after = (
+        None
+        if data is None
+        else json.dumps(_no_nul(data), ensure_ascii=False, default=lambda o: _no_nul(str(o)))
+    )
+    object_ids = [_no_nul(i) for i in object_ids]
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO audit_event (actor_id, actor_label, action, operation, object_type,"

@@ -139,3 +139,281 @@ def test_unknown_api_path_is_problem_json_with_debug_on_and_off(settings, api, d
     settings.DEBUG = debug
     body = assert_problem(api.get("/api/v1/no/such/thing"), 404, "not_found")
     assert "urlpatterns" not in json.dumps(body)
+
+
+# --- hostile dates in bodies: every date or time a client sends, each bad value -----------
+
+NOW_BAD = ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "1900-01-01T00:00:00+08:00"]
+
+
+def _dated_world():
+    from audits.choices import Role
+    from tests.factories import (
+        CampaignFactory,
+        ChecklistItemFactory,
+        FindingFactory,
+        TeamFactory,
+        VisitFactory,
+        tree,
+    )
+
+    units = tree()
+    planner = UserFactory(unit=units["city"], roles=[Role.PLANNER])
+    lead = UserFactory(unit=units["city"], roles=[Role.TEAM_LEAD])
+    team = TeamFactory(lead=lead)
+    campaign = CampaignFactory(unit=units["city"])
+    item = ChecklistItemFactory(checklist=campaign.checklist)
+    return {
+        "units": units,
+        "planner": planner,
+        "lead": lead,
+        "team": team,
+        "campaign": campaign,
+        "item": item,
+        "visit": lambda **kw: VisitFactory(campaign=campaign, team=team, **kw),
+        "finding": lambda visit, **kw: FindingFactory(visit=visit, checklist_item=item, **kw),
+    }
+
+
+def _campaign_row(w, field):
+    from datetime import date, timedelta
+
+    today = date.today()
+    other = {"starts_on": today.isoformat(), "ends_on": (today + timedelta(days=30)).isoformat()}
+
+    def body(value):
+        return {
+            "title": "日期测试",
+            "mode": "unannounced",
+            "unit": str(w["units"]["city"].pk),
+            "checklist": str(w["campaign"].checklist_id),
+            **other,
+            field: value,
+        }
+
+    extra = [
+        (today - timedelta(days=3 * 365)).isoformat(),
+        (today + timedelta(days=6 * 365)).isoformat(),
+    ]
+    good = other[field]
+    return "post", "/api/v1/campaigns", body, {}, extra, good
+
+
+def _visit_window_row(w, field, patch):
+    import uuid
+    from datetime import timedelta
+
+    from audits.services.draws import campaign_days
+
+    first, last = campaign_days(w["campaign"])
+    visit = w["visit"]()
+    outside = [(first - timedelta(hours=1)).isoformat(), (last + timedelta(hours=1)).isoformat()]
+    if field == "window_start":
+        outside = [outside[0]]  # a start after the campaign's end is the end's error too
+    good = (first + timedelta(days=1)).isoformat()
+    if patch:
+        return (
+            "patch",
+            f"/api/v1/visits/{visit.pk}",
+            lambda value: {field: value},
+            {"HTTP_IF_MATCH": '"1"'},
+            outside,
+            good,
+        )
+    target = w["units"]["village_b"]
+
+    def body(value):
+        return {
+            "id": str(uuid.uuid4()),
+            "campaign": str(w["campaign"].pk),
+            "target": str(target.pk),
+            "team": str(w["team"].pk),
+            field: value,
+        }
+
+    return "post", "/api/v1/visits", body, {}, outside, good
+
+
+def _check_in_row(w):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    visit = w["visit"]()
+    now = timezone.now()
+    extra = [
+        *NOW_BAD,
+        (visit.window_start - timedelta(days=2)).isoformat(),
+        (visit.window_end + timedelta(days=2)).isoformat(),
+        (now + timedelta(hours=1)).isoformat(),
+    ]
+    return (
+        "post",
+        f"/api/v1/visits/{visit.pk}/check-in",
+        lambda value: {"lat": 34.0, "lon": 117.0, "at": value},
+        {},
+        extra,
+        now.isoformat(),
+    )
+
+
+def _observed_row(w, patch):
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    visit = w["visit"](status="in_progress", checked_in_at=timezone.now())
+    now = timezone.now()
+    extra = [
+        *NOW_BAD,
+        (visit.window_start - timedelta(days=2)).isoformat(),
+        (visit.window_end + timedelta(days=2)).isoformat(),
+        (now + timedelta(hours=1)).isoformat(),
+    ]
+    if patch:
+        finding = w["finding"](visit)
+        return (
+            "patch",
+            f"/api/v1/findings/{finding.pk}",
+            lambda value: {"observed_at": value},
+            {"HTTP_IF_MATCH": '"1"'},
+            extra,
+            now.isoformat(),
+        )
+
+    def body(value):
+        return {
+            "id": str(uuid.uuid4()),
+            "visit": str(visit.pk),
+            "checklist_item": str(w["item"].pk),
+            "severity": "minor",
+            "title": "日期测试",
+            "observed_at": value,
+        }
+
+    return "post", "/api/v1/findings", body, {}, extra, now.isoformat()
+
+
+def _rectify_row(w, verb):
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from audits.models import Rectification
+
+    visit = w["visit"](status="closed", closed_at=timezone.now())
+    today = date.today()
+    extra = [
+        today.isoformat(),
+        (today - timedelta(days=1)).isoformat(),
+        (today + timedelta(days=3 * 365)).isoformat(),
+    ]
+    good = (today + timedelta(days=30)).isoformat()
+    if verb == "publish":
+        finding = w["finding"](visit, status="confirmed")
+        return (
+            "post",
+            f"/api/v1/findings/{finding.pk}/publish",
+            lambda value: {"rectify_by": value},
+            {},
+            extra,
+            good,
+        )
+    finding = w["finding"](
+        visit, status="rectification_submitted", rectify_by=today + timedelta(days=10)
+    )
+    Rectification.objects.create(finding=finding, report="已整改", submitted_by=w["planner"])
+    return (
+        "post",
+        f"/api/v1/findings/{finding.pk}/verify",
+        lambda value: {"accepted": False, "comment": "退回", "rectify_by": value},
+        {},
+        extra,
+        good,
+    )
+
+
+# Every date or time of a request body in the OpenAPI document, by "method path field";
+# test_every_date_in_a_request_body_is_in_the_table keeps this complete.
+DATED_FIELDS = {
+    "post /api/v1/campaigns starts_on": ("planner", lambda w: _campaign_row(w, "starts_on")),
+    "post /api/v1/campaigns ends_on": ("planner", lambda w: _campaign_row(w, "ends_on")),
+    "post /api/v1/visits window_start": (
+        "planner",
+        lambda w: _visit_window_row(w, "window_start", False),
+    ),
+    "post /api/v1/visits window_end": (
+        "planner",
+        lambda w: _visit_window_row(w, "window_end", False),
+    ),
+    "patch /api/v1/visits/{id} window_start": (
+        "planner",
+        lambda w: _visit_window_row(w, "window_start", True),
+    ),
+    "patch /api/v1/visits/{id} window_end": (
+        "planner",
+        lambda w: _visit_window_row(w, "window_end", True),
+    ),
+    "post /api/v1/visits/{id}/check-in at": ("lead", _check_in_row),
+    "post /api/v1/findings observed_at": ("lead", lambda w: _observed_row(w, False)),
+    "patch /api/v1/findings/{id} observed_at": ("lead", lambda w: _observed_row(w, True)),
+    "post /api/v1/findings/{id}/publish rectify_by": (
+        "planner",
+        lambda w: _rectify_row(w, "publish"),
+    ),
+    "post /api/v1/findings/{id}/verify rectify_by": (
+        "planner",
+        lambda w: _rectify_row(w, "verify"),
+    ),
+}
+
+
+def _dates_in(schema: dict, components: dict, prefix: str = ""):
+    if "$ref" in schema:
+        schema = components[schema["$ref"].split("/")[-1]]
+    if schema.get("format") in ("date", "date-time"):
+        yield prefix
+    for name, sub in schema.get("properties", {}).items():
+        yield from _dates_in(sub, components, f"{prefix}.{name}" if prefix else name)
+    if "items" in schema:
+        yield from _dates_in(schema["items"], components, f"{prefix}[]")
+    for sub in schema.get("allOf", []) + schema.get("oneOf", []) + schema.get("anyOf", []):
+        yield from _dates_in(sub, components, prefix)
+
+
+def test_every_date_in_a_request_body_is_in_the_table(api):
+    schema = json.loads(api.get("/api/schema/", {"format": "json"}).content)
+    components = schema["components"]["schemas"]
+    found = set()
+    for route, item in schema["paths"].items():
+        for method, operation in item.items():
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                for field in _dates_in(content["schema"], components):
+                    found.add(f"{method} {route} {field}")
+    assert found, "the walk found no dates at all"
+    assert found - set(DATED_FIELDS) == set(), "add these to DATED_FIELDS"
+
+
+@pytest.mark.parametrize("name", sorted(DATED_FIELDS))
+def test_every_date_in_a_body_refuses_every_bad_value_by_name(name):
+    from tests.hostile import DATES
+
+    who, build = DATED_FIELDS[name]
+    field = name.rsplit(" ", 1)[1]
+    w = _dated_world()
+    method, url, body, headers, extra, good = build(w)
+    client = bearer(w[who])
+    wrong = []
+    for value in [*DATES, *extra]:
+        answer = getattr(client, method)(url, body(value), format="json", **headers)
+        if answer.status_code != 400:
+            wrong.append(f"{value!r}: {answer.status_code}")
+            continue
+        errors = assert_problem(answer, 400).get("errors", {})
+        if field not in errors:
+            wrong.append(f"{value!r}: errors {errors}")
+    assert wrong == [], "\n".join(wrong)
+    # The same request with a sane value is accepted: the refusals above were the date's.
+    answer = getattr(client, method)(url, body(good), format="json", **headers)
+    assert answer.status_code in (200, 201), answer.content

@@ -19,6 +19,9 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+# Rectification deadlines lie within a year of today (audits/dates.py).
+DEADLINE = (date.today() + timedelta(days=60)).isoformat()
+LATER_DEADLINE = (date.today() + timedelta(days=90)).isoformat()
 
 
 @pytest.fixture
@@ -205,9 +208,7 @@ def test_the_whole_lifecycle_and_the_secrecy_around_it(world):
     assert planner.post(f"{visit_url}/close").status_code == 409  # finding not reviewed
     assert planner.post(f"{finding_url}/confirm").json()["status"] == "confirmed"
     assert (
-        planner.post(
-            f"{finding_url}/publish", {"rectify_by": "2030-01-31"}, format="json"
-        ).status_code
+        planner.post(f"{finding_url}/publish", {"rectify_by": DEADLINE}, format="json").status_code
         == 409
     )  # visit still open
     assert planner.post(f"{visit_url}/close").json()["status"] == "closed"
@@ -215,7 +216,7 @@ def test_the_whole_lifecycle_and_the_secrecy_around_it(world):
     assert past.status_code == 400
     assert "rectify_by" in past.json()["errors"]
     assert official.get(finding_url).status_code == 404
-    published = planner.post(f"{finding_url}/publish", {"rectify_by": "2030-01-31"}, format="json")
+    published = planner.post(f"{finding_url}/publish", {"rectify_by": DEADLINE}, format="json")
     assert published.json()["status"] == "published"
     assert Notification.objects.filter(recipient=w["official"]).count() == 1
 
@@ -230,11 +231,11 @@ def test_the_whole_lifecycle_and_the_secrecy_around_it(world):
     assert answer.json()["status"] == "rectification_submitted"
     returned = planner.post(
         f"{finding_url}/verify",
-        {"accepted": False, "comment": "未见实物", "rectify_by": "2030-03-01"},
+        {"accepted": False, "comment": "未见实物", "rectify_by": LATER_DEADLINE},
         format="json",
     )
     assert returned.json()["status"] == "returned"
-    assert returned.json()["rectify_by"] == "2030-03-01"
+    assert returned.json()["rectify_by"] == LATER_DEADLINE
     official.post(f"{finding_url}/rectification", {"report": "补充照片"}, format="json")
     verified = planner.post(
         f"{finding_url}/verify", {"accepted": True, "comment": "属实"}, format="json"

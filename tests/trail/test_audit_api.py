@@ -29,7 +29,7 @@ AUDIT_PATHS = [
     "/api/v1/audit/consistency?first=1",
     "/api/v1/audit/nothing-here",
 ]
-PAGES = ["/audit/", "/audit/verify/", "/audit/object/unit/1/"]
+PAGES = ["/audit/", "/audit/verify/", "/audit/object/?type=unit&id=1"]
 
 
 @pytest.fixture
