@@ -8,6 +8,7 @@ never interpreted as markup.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -60,6 +61,13 @@ class Photo:
     def __post_init__(self) -> None:
         if not self.jpeg.startswith(b"\xff\xd8"):
             raise ValueError("a bulletin photo must be the JPEG preview")
+
+    @functools.cached_property
+    def printed(self) -> bytes:
+        """The preview reduced to print size; computed once for the PDF and the DOCX."""
+        from audits.rendering.images import print_jpeg
+
+        return print_jpeg(self.jpeg)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from docx.table import _Cell
 from docx.text.paragraph import Paragraph as DocxParagraph
 
-from audits.rendering import chart, content, images
+from audits.rendering import chart, content
 from audits.rendering.content import Chart, Heading, Paragraph, Photos, SealLine, Table
 from audits.rendering.document import BulletinDocument
 
@@ -194,7 +195,10 @@ def _table(document, block: Table) -> None:
         cell.width = width
         _cell_text(cell, text, face=HEI, align=WD_ALIGN_PARAGRAPH.CENTER)
     for values in block.rows:
-        for cell, text, width in zip(table.add_row().cells, values, widths, strict=True):
+        # Row.cells walks the whole table (quadratic over a long list): take the row's own.
+        row = table.add_row()
+        cells = [_Cell(tc, table) for tc in row._tr.tc_lst]
+        for cell, text, width in zip(cells, values, widths, strict=True):
             cell.width = width
             _cell_text(cell, text)
 
@@ -206,7 +210,7 @@ def _photos(document, block: Photos) -> None:
     for i, figure in enumerate(block.figures):
         picture = table.cell(0, i).paragraphs[0]
         picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        picture.add_run().add_picture(io.BytesIO(images.print_jpeg(figure.photo.jpeg)), width=width)
+        picture.add_run().add_picture(io.BytesIO(figure.photo.printed), width=width)
         _cell_text(table.cell(1, i), figure.caption, align=WD_ALIGN_PARAGRAPH.CENTER)
 
 

@@ -20,7 +20,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from audits.rendering import content, fonts, images
+from audits.rendering import content, fonts
 from audits.rendering.content import (
     Chart,
     Heading,
@@ -75,7 +75,7 @@ p {{ margin: 0; text-indent: 2em; text-align: justify; }}
 }}
 .masthead .number {{ margin-top: {2 * LINE_PT}pt; }}
 .masthead table {{ width: 100%; border-collapse: collapse; }}
-.masthead td {{ padding: 0; }}
+.masthead td {{ padding: 0 1em; }}
 .masthead td.date {{ text-align: right; }}
 .rule {{ border-top: 1.5pt solid {RED}; margin-top: 4mm; }}
 
@@ -161,15 +161,12 @@ class _PhotoFetcher(URLFetcher):
 
 
 # Closing marks never begin a line and opening marks never end one (行首/行尾禁则). Pango's
-# UAX #14 rules keep most of them in place, but not all (it breaks before "·", an
-# "ambiguous" character), so each mark and its neighbour become one unbreakable span: the
-# line breaks before the character the mark belongs to instead.
-CLOSING = "，。、；：！？）》〉」』】〕〗”’…·%‰℃,.;:!?)]}"
-OPENING = "（《〈「『【〔〖“‘([{"
-_UNBREAKABLE = re.compile(
-    f"[{re.escape(OPENING)}]*[^\\s{re.escape(OPENING + CLOSING)}][{re.escape(CLOSING)}]+"
-    f"|[{re.escape(OPENING)}]+[^\\s{re.escape(OPENING + CLOSING)}]"
-)
+# UAX #14 classes already keep ，。、；：！？）》”… and the opening marks in place; these
+# few it would break before (the middle dot of names is "ambiguous", percent signs are
+# postfix) become one unbreakable span with the character before them. Only these: a span
+# per mark tripled the layout time of long text (docs/BULLETINS.md).
+ORPHANS = "·%‰℃"
+_UNBREAKABLE = re.compile(f"\\S[{ORPHANS}]+")
 
 
 def _attr(value: str) -> str:
@@ -252,7 +249,7 @@ def _chart(block: Chart) -> str:
 def _photos(block: Photos, photos: list[bytes]) -> str:
     cells = []
     for figure in block.figures:
-        photos.append(images.print_jpeg(figure.photo.jpeg))
+        photos.append(figure.photo.printed)
         cells.append(
             f'<td><img src="photo:{len(photos) - 1}" alt="">'
             f'<div class="caption">{_text(figure.caption)}</div></td>'

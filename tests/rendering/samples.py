@@ -117,7 +117,7 @@ def sample_document(
     by_severity = tuple(Count(s, sum(1 for f in lines if f.severity == s)) for s in SEVERITIES)
 
     cases = []
-    photo_seed = seed * 1000
+    photo_seed = 0
     for i in range((photos + 1) // 2 if photos else min(3, findings)):
         line = lines[i % len(lines)] if lines else None
         if line is None:
@@ -126,9 +126,7 @@ def sample_document(
         case_photos = []
         for k in range(take):
             photo_seed += 1
-            case_photos.append(
-                Photo(preview_jpeg(photo_seed % 12), f"{line.unit}会议记录本（{k + 1}）")
-            )
+            case_photos.append(Photo(preview_jpeg(photo_seed), f"{line.unit}会议记录本（{k + 1}）"))
         official = _pick(rng, NAMES)
         cases.append(
             Case(
