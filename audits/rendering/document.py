@@ -8,9 +8,11 @@ never interpreted as markup.
 
 from __future__ import annotations
 
+import base64
 import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 MAX_PHOTOS_PER_CASE = 2
 
@@ -148,6 +150,18 @@ class SealedHead:
     def __post_init__(self) -> None:
         if len(self.root_hex) != 64 or any(c not in "0123456789abcdef" for c in self.root_hex):
             raise ValueError("root_hex must be 64 lower-case hex digits")
+
+    @classmethod
+    def of(cls, head: Any) -> SealedHead:
+        """From `audits.trail.seal.SignedHead` (tree_size, root bytes, signed_at, key_id,
+        signature bytes), e.g. `SealedHead.of(seal.current_head())`."""
+        return cls(
+            tree_size=head.tree_size,
+            root_hex=head.root.hex(),
+            signed_at=head.signed_at,
+            key_id=head.key_id,
+            signature_b64=base64.b64encode(head.signature).decode(),
+        )
 
 
 @dataclass(frozen=True)

@@ -265,3 +265,30 @@ def test_section_numbers_and_dates():
     assert content.period_text(date(2014, 12, 1), date(2015, 1, 31)) == (
         "2014年12月1日至2015年1月31日"
     )
+
+
+def test_same_document_same_bytes(issued, issued_pdf):
+    # The SHA-256 frozen at issue can be re-derived by rendering the document again.
+    again = dataclasses.replace(
+        issued,
+        cases=tuple(
+            dataclasses.replace(case, photos=tuple(Photo(p.jpeg, p.caption) for p in case.photos))
+            for case in issued.cases
+        ),
+    )
+    assert render_pdf(again) == issued_pdf
+    assert render_pdf(dataclasses.replace(issued, number=8)) != issued_pdf
+
+
+def test_sealed_head_from_the_trails_signed_head():
+    from datetime import UTC, datetime
+
+    from audits.rendering.document import SealedHead
+    from audits.trail.seal import SignedHead
+
+    at = datetime(2015, 7, 10, 9, 30, tzinfo=UTC)
+    head = SealedHead.of(SignedHead(42, bytes(range(32)), at, "3f9a0c1d2e4b5a67", b"\x01" * 64))
+    assert head.tree_size == 42
+    assert head.root_hex == bytes(range(32)).hex()
+    assert head.signed_at == at
+    assert head.signature_b64.startswith("AQEB")
