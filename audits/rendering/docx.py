@@ -36,6 +36,36 @@ LINE = Pt(28.95)
 # Word's document grid: 22 lines of 579 twips (28.95 pt), and characters 0.2056 pt
 # narrower than 16 pt (charSpace is in 1/4096 pt), the value of common 公文 templates.
 GRID = {"w:type": "linesAndChars", "w:linePitch": "579", "w:charSpace": "-842"}
+# The elements that follow w:pBdr in a paragraph's properties (ECMA-376 CT_PPrBase).
+AFTER_PBDR = (
+    "w:shd",
+    "w:tabs",
+    "w:suppressAutoHyphens",
+    "w:kinsoku",
+    "w:wordWrap",
+    "w:overflowPunct",
+    "w:topLinePunct",
+    "w:autoSpaceDE",
+    "w:autoSpaceDN",
+    "w:bidi",
+    "w:adjustRightInd",
+    "w:snapToGrid",
+    "w:spacing",
+    "w:ind",
+    "w:contextualSpacing",
+    "w:mirrorIndents",
+    "w:suppressOverlap",
+    "w:jc",
+    "w:textDirection",
+    "w:textAlignment",
+    "w:textboxTightWrap",
+    "w:outlineLvl",
+    "w:divId",
+    "w:cnfStyle",
+    "w:rPr",
+    "w:sectPr",
+    "w:pPrChange",
+)
 
 
 def _fonts(
@@ -87,8 +117,8 @@ def _border(paragraph: DocxParagraph, side: str, eighths: int, color: str = "000
     ppr = paragraph._p.get_or_add_pPr()
     borders = ppr.find(qn("w:pBdr"))
     if borders is None:
-        borders = OxmlElement("w:pBdr")
-        ppr.append(borders)
+        # Word rejects a pPr whose children are out of the schema's order.
+        borders = ppr.insert_element_before(OxmlElement("w:pBdr"), *AFTER_PBDR)
     edge = OxmlElement(f"w:{side}")
     edge.set(qn("w:val"), "single")
     edge.set(qn("w:sz"), str(eighths))
@@ -153,7 +183,12 @@ def _masthead(document, doc: BulletinDocument) -> None:
         color=RED,
     )
     title.paragraph_format.space_before = Mm(35)
-    title.runs[0].font.spacing = Pt(12)
+    # Character spacing (w:spacing, twips) has no python-docx property; 12 pt as in the PDF.
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:val"), "240")
+    title.runs[0]._element.get_or_add_rPr().insert_element_before(
+        spacing, "w:w", "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight", "w:u", "w:lang"
+    )
     number = _paragraph(
         document, content.number_line(doc), indent=False, align=WD_ALIGN_PARAGRAPH.CENTER
     )

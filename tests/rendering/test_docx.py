@@ -126,3 +126,20 @@ def test_empty_period_docx(empty):
     text = _all_text(Document(io.BytesIO(render_docx(empty))))
     assert empty.empty_note in text
     assert "典型问题" not in text
+
+
+def test_docx_paragraph_properties_keep_the_schema_order(issued_docx):
+    # Word refuses to open a file whose pPr children are out of order (pBdr before tabs,
+    # spacing, ind and jc); python-docx does not check what is appended by hand.
+    import re
+    import zipfile
+
+    xml = zipfile.ZipFile(io.BytesIO(issued_docx)).read("word/document.xml").decode()
+    order = ("w:keepNext", "w:pBdr", "w:tabs", "w:spacing", "w:ind", "w:jc")
+    bordered = 0
+    for properties in re.findall(r"<w:pPr>(.*?)</w:pPr>", xml):
+        tags = [t for t in re.findall(r"<(w:\w+)", properties) if t in order]
+        if "w:pBdr" in tags:
+            bordered += 1
+            assert tags == sorted(tags, key=order.index), tags
+    assert bordered >= 4  # the red rule, the seal's rule and the colophon's lines
