@@ -33,9 +33,11 @@ LATIN = "Times New Roman"
 RED = RGBColor(0xE6, 0x00, 0x12)
 TEXT_WIDTH = Mm(156)
 LINE = Pt(28.95)
-# Word's document grid: 22 lines of 579 twips (28.95 pt), and characters 0.2056 pt
-# narrower than 16 pt (charSpace is in 1/4096 pt), the value of common 公文 templates.
-GRID = {"w:type": "linesAndChars", "w:linePitch": "579", "w:charSpace": "-842"}
+# Word's document grid of 22 lines (579 twips = 28.95 pt). Characters are not snapped to
+# the grid ("linesAndChars" spreads them in LibreOffice); the Normal style is condensed
+# by 0.25 pt instead, so that 28 characters of 16 pt fill the 156 mm line.
+GRID = {"w:type": "lines", "w:linePitch": "579"}
+CONDENSED_TWIPS = "-5"
 # The elements that follow w:pBdr in a paragraph's properties (ECMA-376 CT_PPrBase).
 AFTER_PBDR = (
     "w:shd",
@@ -108,8 +110,22 @@ def _paragraph(
         fmt.line_spacing = LINE if size <= 16 else Pt(size * 1.45)
     if indent:
         fmt.first_line_indent = Pt(2 * size)
+    if size != 16 or not exact:
+        _off_grid(paragraph)
     if text:
         _fonts(paragraph.add_run(text), face, size=size, bold=bold, color=color)
+    return paragraph
+
+
+def _off_grid(paragraph: DocxParagraph) -> DocxParagraph:
+    """Out of the 22-line grid: otherwise each line of a title, a table cell or a picture
+    takes a whole number of 28.95 pt grid lines (a 22 pt title line takes two)."""
+    ppr = paragraph._p.get_or_add_pPr()
+    if ppr.find(qn("w:snapToGrid")) is None:
+        snap = OxmlElement("w:snapToGrid")
+        snap.set(qn("w:val"), "0")
+        after = AFTER_PBDR[AFTER_PBDR.index("w:snapToGrid") + 1 :]
+        ppr.insert_element_before(snap, *after)
     return paragraph
 
 
@@ -125,6 +141,34 @@ def _border(paragraph: DocxParagraph, side: str, eighths: int, color: str = "000
     edge.set(qn("w:space"), "1")
     edge.set(qn("w:color"), color)
     borders.append(edge)
+
+
+def _character_spacing(rpr, twips: str) -> None:
+    """w:spacing in a run's properties (no python-docx property), in the schema's place."""
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:val"), twips)
+    rpr.insert_element_before(
+        spacing, "w:w", "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight", "w:u", "w:lang"
+    )
+
+
+def _table_borders(table, **edges: int) -> None:
+    """Table borders: each named edge a single black line of that many eighths of a point,
+    every other edge none."""
+    borders = OxmlElement("w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        edge = OxmlElement(f"w:{side}")
+        if side in edges:
+            edge.set(qn("w:val"), "single")
+            edge.set(qn("w:sz"), str(edges[side]))
+            edge.set(qn("w:space"), "0")
+            edge.set(qn("w:color"), "000000")
+        else:
+            edge.set(qn("w:val"), "nil")
+        borders.append(edge)
+    table._tbl.tblPr.insert_element_before(
+        borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption"
+    )
 
 
 def _page_number(paragraph: DocxParagraph) -> None:
@@ -144,8 +188,10 @@ def _setup(document) -> None:
     normal = document.styles["Normal"]
     normal.font.name = LATIN
     normal.font.size = Pt(16)
+    normal.paragraph_format.widow_control = False  # as the PDF: the 22-line grid holds
     rpr = normal.element.get_or_add_rPr()
     rpr.get_or_add_rFonts().set(qn("w:eastAsia"), FANGSONG)
+    _character_spacing(rpr, CONDENSED_TWIPS)
     lang = OxmlElement("w:lang")
     lang.set(qn("w:eastAsia"), "zh-CN")
     rpr.append(lang)
@@ -159,6 +205,7 @@ def _setup(document) -> None:
     if grid is None:
         grid = OxmlElement("w:docGrid")
         section._sectPr.append(grid)
+    grid.attrib.pop(qn("w:charSpace"), None)
     for key, value in GRID.items():
         grid.set(qn(key), value)
     document.settings.odd_and_even_pages_header_footer = True
@@ -183,20 +230,25 @@ def _masthead(document, doc: BulletinDocument) -> None:
         color=RED,
     )
     title.paragraph_format.space_before = Mm(35)
-    # Character spacing (w:spacing, twips) has no python-docx property; 12 pt as in the PDF.
-    spacing = OxmlElement("w:spacing")
-    spacing.set(qn("w:val"), "240")
-    title.runs[0]._element.get_or_add_rPr().insert_element_before(
-        spacing, "w:w", "w:kern", "w:position", "w:sz", "w:szCs", "w:highlight", "w:u", "w:lang"
-    )
+    _character_spacing(title.runs[0]._element.get_or_add_rPr(), "240")  # 12 pt, as the PDF
     number = _paragraph(
         document, content.number_line(doc), indent=False, align=WD_ALIGN_PARAGRAPH.CENTER
     )
     number.paragraph_format.space_before = 2 * LINE
+    # One character in at each end (ideographic spaces: no indent, so that the tab stop at
+    # the right margin means the same to Word and LibreOffice).
     line = _paragraph(document, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
     line.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
-    _fonts(line.add_run(f"{doc.issuing_body}\t{content.cn_date(doc.issued_on)}"), FANGSONG, size=16)
-    _border(line, "bottom", 12, "E60012")
+    _fonts(
+        line.add_run(f"\u3000{doc.issuing_body}\t{content.cn_date(doc.issued_on)}\u3000"),
+        FANGSONG,
+        size=16,
+    )
+    # The red rule 4 mm under that line, across the text block: an empty paragraph's border.
+    rule = _paragraph(document, indent=False, exact=False)
+    rule.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    rule.paragraph_format.line_spacing = Mm(4)
+    _border(rule, "bottom", 12, "E60012")
     heading = _paragraph(
         document,
         doc.heading,
@@ -212,7 +264,7 @@ def _masthead(document, doc: BulletinDocument) -> None:
 def _cell_text(
     cell, text: str, *, face: str = FANGSONG, size: float = 12, align=WD_ALIGN_PARAGRAPH.LEFT
 ) -> None:
-    paragraph = cell.paragraphs[0]
+    paragraph = _off_grid(cell.paragraphs[0])
     paragraph.alignment = align
     _fonts(paragraph.add_run(text), face, size=size)
 
@@ -221,8 +273,12 @@ def _table(document, block: Table) -> None:
     table = document.add_table(rows=1, cols=len(block.headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
     total = sum(block.widths)
     widths = [int(TEXT_WIDTH * w / total) for w in block.widths]
+    # The grid's widths are what LibreOffice (and Word, for a fixed layout) lay out by.
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
     header = table.rows[0]
     # Repeat the header row on every page the table spans.
     header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
@@ -232,6 +288,7 @@ def _table(document, block: Table) -> None:
     for values in block.rows:
         # Row.cells walks the whole table (quadratic over a long list): take the row's own.
         row = table.add_row()
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))  # as the PDF's rows
         cells = [_Cell(tc, table) for tc in row._tr.tc_lst]
         for cell, text, width in zip(cells, values, widths, strict=True):
             cell.width = width
@@ -241,9 +298,12 @@ def _table(document, block: Table) -> None:
 def _photos(document, block: Photos) -> None:
     table = document.add_table(rows=2, cols=len(block.figures))
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for column in table.columns:
+        column.width = int(TEXT_WIDTH / len(block.figures))
     width = Mm(110) if len(block.figures) == 1 else Mm(74)
     for i, figure in enumerate(block.figures):
-        picture = table.cell(0, i).paragraphs[0]
+        picture = _off_grid(table.cell(0, i).paragraphs[0])
         picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
         picture.add_run().add_picture(io.BytesIO(figure.photo.printed), width=width)
         _cell_text(table.cell(1, i), figure.caption, align=WD_ALIGN_PARAGRAPH.CENTER)
@@ -252,9 +312,10 @@ def _photos(document, block: Photos) -> None:
 def _block(document, block: content.Block) -> None:
     match block:
         case Heading(level=1, text=text):
-            _paragraph(document, text, face=HEI)
+            _paragraph(document, text, face=HEI).paragraph_format.keep_with_next = True
         case Heading(text=text):
-            _paragraph(document, text, face=KAI, bold=True)
+            heading = _paragraph(document, text, face=KAI, bold=True)
+            heading.paragraph_format.keep_with_next = True
         case Paragraph(text=text, style="note"):
             _paragraph(document, text, indent=False, align=WD_ALIGN_PARAGRAPH.CENTER, bold=True)
         case Paragraph(text=text):
@@ -262,7 +323,7 @@ def _block(document, block: content.Block) -> None:
         case Table():
             _table(document, block)
         case Chart(title=title, counts=counts):
-            picture = document.add_paragraph()
+            picture = _off_grid(document.add_paragraph())
             picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
             picture.add_run().add_picture(
                 io.BytesIO(chart.bar_chart_png(title, counts)), width=Mm(chart.WIDTH_MM)
@@ -286,41 +347,44 @@ def _block(document, block: content.Block) -> None:
 
 
 def _colophon(document, doc: BulletinDocument) -> None:
+    """主送, 抄送 and the 印发 line between rules across the text block: a one-column table
+    (paragraph borders would stop at the text's one-character indents)."""
     rows = []
     if doc.distribution.main_to:
         rows.append(f"主送：{'，'.join(doc.distribution.main_to)}。")
     if doc.distribution.copy_to:
         rows.append(f"抄送：{'，'.join(doc.distribution.copy_to)}。")
-    lines = []
-    for text in rows:
-        line = _paragraph(
-            document, text, size=14, indent=False, exact=False, align=WD_ALIGN_PARAGRAPH.LEFT
-        )
-        fmt = line.paragraph_format
-        fmt.left_indent = Pt(14 + 3 * 14)
+    spacer = _paragraph(document, indent=False)
+    spacer.paragraph_format.space_before = LINE
+    table = document.add_table(rows=len(rows) + 1, cols=1)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    table.columns[0].width = TEXT_WIDTH
+    _table_borders(table, top=8, insideH=6, bottom=8)
+    cells = [row.cells[0] for row in table.rows]
+    for cell, text in zip(cells, rows, strict=False):
+        cell.width = TEXT_WIDTH
+        paragraph = _off_grid(cell.paragraphs[0])
+        fmt = paragraph.paragraph_format
+        fmt.left_indent = Pt(14 + 3 * 14)  # hanging under "主送："
         fmt.first_line_indent = Pt(-3 * 14)
         fmt.right_indent = Pt(14)
-        lines.append(line)
-    printed = _paragraph(
-        document, indent=False, size=14, exact=False, align=WD_ALIGN_PARAGRAPH.LEFT
-    )
-    printed.paragraph_format.left_indent = printed.paragraph_format.right_indent = Pt(14)
-    printed.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH - Pt(28), WD_TAB_ALIGNMENT.RIGHT)
+        fmt.keep_with_next = True
+        _fonts(paragraph.add_run(text), FANGSONG, size=14)
+    last = cells[-1]
+    last.width = TEXT_WIDTH
+    printed = _off_grid(last.paragraphs[0])
+    printed.paragraph_format.tab_stops.add_tab_stop(TEXT_WIDTH, WD_TAB_ALIGNMENT.RIGHT)
     _fonts(
         printed.add_run(
-            f"{doc.printed_by or doc.issuing_body}\t{content.cn_date(doc.issued_on)}印发"
+            f"\u3000{doc.printed_by or doc.issuing_body}"
+            f"\t{content.cn_date(doc.issued_on)}印发\u3000"
         ),
         FANGSONG,
         size=14,
     )
-    lines.append(printed)
-    lines[0].paragraph_format.space_before = 2 * LINE
-    _border(lines[0], "top", 8)
-    for line in lines[1:]:
-        _border(line, "top", 6)
-    _border(lines[-1], "bottom", 8)
-    for line in lines:
-        line.paragraph_format.keep_with_next = line is not lines[-1]
+    for row in table.rows:
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
 def render_docx(doc: BulletinDocument) -> bytes:

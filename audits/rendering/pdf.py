@@ -13,7 +13,10 @@ memory (`photo:N`); anything else (file:, http:, data:) is refused.
 from __future__ import annotations
 
 import gc
+import logging
 import re
+import threading
+from collections.abc import Callable
 from html import escape
 
 from weasyprint import CSS, HTML
@@ -302,18 +305,56 @@ def to_html(doc: BulletinDocument) -> tuple[str, list[bytes]]:
     return html, photos
 
 
-def render_pdf(doc: BulletinDocument) -> bytes:
-    """The bulletin as PDF bytes, fonts embedded (subsets), text extractable."""
+# WeasyPrint reports each step, and each page laid out, on this logger at INFO: material
+# for a progress bar (`render_pdf(progress=...)`), not for the worker's log.
+_PROGRESS = logging.getLogger("weasyprint.progress")
+_PROGRESS.propagate = False
+_PROGRESS.setLevel(logging.INFO)  # whatever the root's level, the handler below hears it
+_STAGES = {"1": "parse", "2": "parse", "3": "style", "4": "structure", "5": "layout",
+           "6": "write", "7": "write"}  # fmt: skip
+Progress = Callable[[str, int], None]
+
+
+class _ProgressHandler(logging.Handler):
+    """Calls `progress(stage, pages laid out so far)` for this thread's render only."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__(logging.INFO)
+        self.progress = progress
+        self.thread = threading.get_ident()
+        self.pages = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        message = record.getMessage()  # "Step 5 - Creating layout - Page 3"
+        stage = _STAGES.get(message[5:6], "render")
+        if stage == "layout":
+            self.pages = max(self.pages, int(message.rsplit(" ", 1)[1]))
+        self.progress(stage, self.pages)
+
+
+def render_pdf(doc: BulletinDocument, progress: Progress | None = None) -> bytes:
+    """The bulletin as PDF bytes, fonts embedded (subsets), text extractable.
+
+    `progress(stage, pages)`, if given, is called as WeasyPrint goes: stages "parse",
+    "style", "structure", "layout" (once a page, with the pages laid out so far), "write".
+    """
     fonts.ensure_available()
     html, photos = to_html(doc)
     fetcher = _PhotoFetcher(photos)
     font_config = FontConfiguration()
     stylesheet = CSS(string=STYLESHEET, font_config=font_config, url_fetcher=fetcher)
+    handler = _ProgressHandler(progress) if progress else None
+    if handler:
+        _PROGRESS.addHandler(handler)
     try:
         return HTML(string=html, url_fetcher=fetcher).write_pdf(
             stylesheets=[stylesheet], font_config=font_config
         )
     finally:
+        if handler:
+            _PROGRESS.removeHandler(handler)
         # WeasyPrint leaves reference cycles holding a copy of every font collection used
         # (20-27 MB each): without a collection here, each render in a long-lived worker
         # adds ~90 MiB to the peak until the cyclic collector happens to run.

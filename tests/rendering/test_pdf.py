@@ -292,3 +292,15 @@ def test_sealed_head_from_the_trails_signed_head():
     assert head.root_hex == bytes(range(32)).hex()
     assert head.signed_at == at
     assert head.signature_b64.startswith("AQEB")
+
+
+def test_progress_reports_stages_and_pages(issued):
+    seen = []
+    pdf = render_pdf(issued, progress=lambda stage, pages: seen.append((stage, pages)))
+    stages = [stage for stage, _ in seen]
+    assert stages[0] == "parse"
+    assert stages[-1] == "write"
+    order = ["parse", "style", "structure", "layout", "write"]
+    assert [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s] == order
+    pages = [n for stage, n in seen if stage == "layout"]
+    assert pages == list(range(1, readback.page_count(pdf) + 1))
