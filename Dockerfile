@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # Bulletins are Chinese PDFs rendered by WeasyPrint: Pango, HarfBuzz's subsetter (without it
 # WeasyPrint falls back to a 7× slower one) and the CJK fonts (audits/rendering/fonts.py).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-noto-cjk libpango-1.0-0 \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-hanazono libpango-1.0-0 \
     libpangoft2-1.0-0 libharfbuzz-subset0 \
  && rm -rf /var/lib/apt/lists/*
 

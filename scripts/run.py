@@ -22,6 +22,7 @@ BIN = Path(sys.executable).parent
 # WeasyPrint's Pango, HarfBuzz's subsetter (7× slower without it) and the CJK fonts.
 RENDERING_PACKAGES = [
     "fonts-noto-cjk",
+    "fonts-hanazono",
     "libpango-1.0-0",
     "libpangoft2-1.0-0",
     "libharfbuzz-subset0",

@@ -7,10 +7,10 @@ bin=.venv/bin
 
 if [[ "${1:-}" != --with-services ]]; then
     # Browser tests drive Debian's Chromium; bulletins render with WeasyPrint (Pango,
-    # HarfBuzz's subsetter, the Noto CJK fonts: audits/rendering/fonts.py) and tests read
-    # them back with poppler; the catalogue test extracts strings with gettext's xgettext.
-    "$bin/python" scripts/services.py packages chromium fonts-noto-cjk libpango-1.0-0 \
-        libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gettext
+    # HarfBuzz's subsetter, the Noto CJK and HanaMin fonts: audits/rendering/fonts.py) and
+    # tests read them back with poppler; the catalogue test extracts strings with xgettext.
+    "$bin/python" scripts/services.py packages chromium fonts-noto-cjk fonts-hanazono \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gettext
     "$bin/ruff" check .
     "$bin/ruff" format --check .
     # A reported vulnerability fails the run; a vulnerability service that cannot be reached

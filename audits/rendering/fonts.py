@@ -3,7 +3,8 @@
 Fonts come from Debian's `fonts-noto-cjk` (no download at run time): Noto Serif CJK SC is
 the Song/Ming-style body face, its bold the masthead and title (小标宋's stand-in), Noto
 Sans CJK SC the 黑体 of first-level headings. Each face costs a PDF about 0.1 s and 35 MiB
-(WeasyPrint copies the whole collection to subset it), so there are no more than these. WeasyPrint
+(WeasyPrint copies the whole collection to subset it), so there are no more than these.
+Debian's `fonts-hanazono` supplies the characters Noto does not have. WeasyPrint
 finds them through fontconfig by family name; the chart (Pillow) and the tests open the
 files themselves.
 
@@ -23,6 +24,7 @@ NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
 # Debian packages the renderer needs at run time (scripts/run.py, scripts/test.sh, Dockerfile).
 DEBIAN_PACKAGES = (
     "fonts-noto-cjk",
+    "fonts-hanazono",
     "libpango-1.0-0",
     "libpangoft2-1.0-0",
     "libharfbuzz-subset0",
@@ -42,7 +44,16 @@ class Face:
 SERIF = Face("Noto Serif CJK SC", NOTO_DIR / "NotoSerifCJK-Regular.ttc", 2)
 SERIF_BOLD = Face("Noto Serif CJK SC", NOTO_DIR / "NotoSerifCJK-Bold.ttc", 2)
 SANS = Face("Noto Sans CJK SC", NOTO_DIR / "NotoSansCJK-Regular.ttc", 2)
-FACES = (SERIF, SERIF_BOLD, SANS)
+# Fallback for the characters Noto lacks (CJK extensions B and later, some compatibility
+# ideographs: rare characters in names): HanaMin, a Mincho face with every CJK ideograph.
+# Embedded only when a character needs it.
+HANAZONO_DIR = Path("/usr/share/fonts/truetype/hanazono")
+FALLBACK_A = Face("HanaMinA", HANAZONO_DIR / "HanaMinA.ttf", 0)
+FALLBACK_B = Face("HanaMinB", HANAZONO_DIR / "HanaMinB.ttf", 0)
+FACES = (SERIF, SERIF_BOLD, SANS, FALLBACK_A, FALLBACK_B)
+# CSS font-family lists: Pango takes each character from the first family that has it.
+SERIF_STACK = f'"{SERIF.family}", "{FALLBACK_A.family}", "{FALLBACK_B.family}"'
+SANS_STACK = f'"{SANS.family}", "{FALLBACK_A.family}", "{FALLBACK_B.family}"'
 
 
 class RenderingUnavailable(RuntimeError):
@@ -54,7 +65,10 @@ def problems() -> list[str]:
     found = []
     missing_fonts = sorted({str(face.path) for face in FACES if not face.exists()})
     if missing_fonts:
-        found.append(f"CJK fonts missing ({', '.join(missing_fonts)}): install fonts-noto-cjk")
+        found.append(
+            f"CJK fonts missing ({', '.join(missing_fonts)}): install fonts-noto-cjk and "
+            "fonts-hanazono"
+        )
     try:
         from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
     except OSError as exc:  # Pango or HarfBuzz itself cannot be loaded

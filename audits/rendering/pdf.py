@@ -49,18 +49,18 @@ STYLESHEET = f"""
   @bottom-right {{
     content: "— " counter(page) " —";
     vertical-align: top; padding-top: 7mm; padding-right: 14pt; white-space: nowrap;
-    font: 14pt "{fonts.SERIF.family}";
+    font: 14pt {fonts.SERIF_STACK};
   }}
 }}
 @page :left {{
   @bottom-left {{
     content: "— " counter(page) " —";
     vertical-align: top; padding-top: 7mm; padding-left: 14pt; white-space: nowrap;
-    font: 14pt "{fonts.SERIF.family}";
+    font: 14pt {fonts.SERIF_STACK};
   }}
 }}
 html {{
-  font-family: "{fonts.SERIF.family}";
+  font-family: {fonts.SERIF_STACK};
   font-size: 16pt;
   line-height: {LINE_PT}pt;
   letter-spacing: {LETTER_SPACING_PT}pt;
@@ -87,7 +87,7 @@ h1 {{
   margin: {2 * LINE_PT}pt 0 {LINE_PT}pt 0; letter-spacing: 0;
 }}
 h2 {{
-  font-family: "{fonts.SANS.family}"; font-weight: normal; font-size: 16pt;
+  font-family: {fonts.SANS_STACK}; font-weight: normal; font-size: 16pt;
   margin: 0; text-indent: 2em;
   break-after: avoid;
 }}
@@ -101,13 +101,13 @@ table.data th, table.data td {{
   border: 0.5pt solid #000; padding: 2pt 3pt; vertical-align: top;
   overflow-wrap: anywhere;
 }}
-table.data th {{ font-family: "{fonts.SANS.family}"; font-weight: normal; text-align: center; }}
+table.data th {{ font-family: {fonts.SANS_STACK}; font-weight: normal; text-align: center; }}
 table.data thead {{ display: table-header-group; }}
 table.data tr {{ break-inside: avoid; }}
 
 .chart {{ break-inside: avoid; margin: 4pt 0 {LINE_PT / 2}pt 0; letter-spacing: 0; }}
 .chart .caption {{
-  font-family: "{fonts.SANS.family}"; font-size: 12pt; line-height: 1.5; text-align: center;
+  font-family: {fonts.SANS_STACK}; font-size: 12pt; line-height: 1.5; text-align: center;
 }}
 .chart table {{ width: 100%; border-collapse: collapse; font-size: 12pt; line-height: 1.3; }}
 .chart td {{ padding: 1.5pt 0; vertical-align: middle; }}

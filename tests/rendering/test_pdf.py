@@ -77,11 +77,11 @@ def test_every_font_is_embedded(issued_pdf, empty_pdf):
         rows = readback.fonts(pdf)
         assert rows, "no fonts at all"
         assert all(row.embedded and row.subset and row.unicode for row in rows), rows
-        assert {row.name.split("+", 1)[1] for row in rows} <= {
+        assert {row.name.split("+", 1)[1] for row in rows} == {
             "Noto-Serif-CJK-SC",
             "Noto-Serif-CJK-SC-Bold",
             "Noto-Sans-CJK-SC",
-        }
+        }  # the fallback faces only where a character needs them
         assert not any("STSong" in row.name for row in rows)
 
 
@@ -145,38 +145,78 @@ def test_no_line_begins_with_closing_punctuation(issued):
     assert sum(1 for line in lines if line and line[-1] in CLOSING) > 20  # the marks are there
 
 
+# A character Noto CJK does not have (CJK extension B): HanaMin supplies it.
+BEYOND_NOTO = "\U0002a6a5"
+
+
+def _face_of(embedded: str):
+    """The system face a PDF font was subset from ("/ABCDEF+Noto-Serif-CJK-SC-Bold")."""
+    from audits.rendering import fonts
+
+    name = embedded.split("+", 1)[1]
+    faces = {
+        "Noto-Serif-CJK-SC": fonts.SERIF,
+        "Noto-Serif-CJK-SC-Bold": fonts.SERIF_BOLD,
+        "Noto-Sans-CJK-SC": fonts.SANS,
+        "HanaMinA": fonts.FALLBACK_A,
+        "HanaMinB": fonts.FALLBACK_B,
+    }
+    # HanaMin has one weight: bold or medium text gets it emboldened ("HanaMinA-Bold").
+    return faces[name.split("-", 1)[0] if name.startswith("HanaMin") else name]
+
+
+def _missing_glyphs(embedded: str, mapping: dict[int, str]) -> list[str]:
+    """The characters of one embedded font that are not drawn with a glyph of theirs."""
+    from fontTools.ttLib import TTFont
+
+    face = _face_of(embedded)
+    font = TTFont(face.path, fontNumber=face.index, lazy=True)
+    cmap, glyphs = font.getBestCmap(), font["maxp"].numGlyphs
+    return [
+        drawn
+        for gid, drawn in mapping.items()
+        if len(drawn) != 1 or ord(drawn) not in cmap or not 0 < gid < glyphs
+    ]
+
+
 def test_rare_characters_have_real_glyphs(issued, tmp_path):
-    names = "、".join(RARE_NAMES)
+    names = "、".join((*RARE_NAMES, f"王{BEYOND_NOTO}"))
     case = dataclasses.replace(
         issued.cases[0],
         title=f"责任人{names}未履职",
-        responsible=RARE_NAMES,
+        responsible=(*RARE_NAMES, f"王{BEYOND_NOTO}"),
         description=f"{names}等同志在二〇一五年六月的组织生活会上缺席。",
     )
     doc = dataclasses.replace(issued, cases=(case,), heading=f"关于{names}等同志履职情况的通报")
     pdf = render_pdf(doc)
     text = readback.flat(readback.body(pdf))
-    for ch in "堃喆珺昇琍翀〇":
+    for ch in "堃喆珺昇琍翀〇" + BEYOND_NOTO:
         assert ch in text, ch
-    # Every character the PDF shows comes from an embedded font's real glyph: glyph 0
-    # (.notdef, the missing-glyph box) is never used, and each character is mapped.
+    # Every character is drawn from a font of ours that has it, with a real glyph. A
+    # missing one would be .notdef (glyph 0) or, as Pango and WeasyPrint draw it, glyph
+    # 65535 of a font that lacks the character: a box either way. (Glyph ids are not
+    # compared with the cmap's: shaping substitutes, e.g. zh-CN digits in Noto.)
     maps = readback.to_unicode_maps(pdf)
-    assert maps
-    assert all(0 not in mapping for mapping in maps.values())
-    drawn = {ch for mapping in maps.values() for text_of in mapping.values() for ch in text_of}
-    assert set(text) - drawn == set()
-    # And the fonts themselves: the face chosen for the body has every character.
-    from fontTools.ttLib import TTFont
-
-    from audits.rendering import fonts
-
-    cmap = TTFont(fonts.SERIF.path, fontNumber=fonts.SERIF.index, lazy=True).getBestCmap()
-    assert [ch for ch in set(text) if ord(ch) not in cmap] == []
+    checked = set()
+    for embedded, mapping in maps.items():
+        assert not _missing_glyphs(embedded, mapping), embedded
+        checked.update(mapping.values())
+    assert set(text) <= checked  # every character of the text was among them
+    assert any("HanaMin" in name for name in maps)  # the fallback drew 𪚥
     # A viewer draws the page without complaint.
     image = Image.open(readback.png(pdf, 1, tmp_path))
     assert abs(image.width - 210 / 25.4 * 60) <= 1
     assert abs(image.height - 297 / 25.4 * 60) <= 1
     assert image.convert("L").getextrema()[0] < 100  # there is ink on it
+
+
+def test_a_character_no_font_has_would_be_caught():
+    # The check above is not vacuous: a private-use character has no glyph in our fonts.
+    pdf = render_pdf(dataclasses.replace(sample_document(0, 0), heading="关于王\ue000的通报"))
+    bad = []
+    for embedded, mapping in readback.to_unicode_maps(pdf).items():
+        bad += _missing_glyphs(embedded, mapping)
+    assert bad == ["\ue000"]
 
 
 def test_empty_period_is_a_valid_bulletin_that_says_so(empty, empty_pdf):
