@@ -70,10 +70,11 @@ def problems() -> list[str]:
             "fonts-hanazono"
         )
     try:
-        from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+        from audits.rendering.engine import ffi
     except OSError as exc:  # Pango or HarfBuzz itself cannot be loaded
         found.append(f"WeasyPrint's native libraries cannot be loaded ({exc})")
         return found
+    harfbuzz, harfbuzz_subset = ffi.harfbuzz, ffi.harfbuzz_subset
     if harfbuzz_subset is None:
         found.append(
             "libharfbuzz-subset0 is not installed: WeasyPrint would subset the CJK fonts "

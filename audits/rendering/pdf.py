@@ -19,10 +19,6 @@ import threading
 from collections.abc import Callable
 from html import escape
 
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetcherResponse
-
 from audits.rendering import content, fonts
 from audits.rendering.content import (
     Chart,
@@ -33,6 +29,13 @@ from audits.rendering.content import (
     Table,
 )
 from audits.rendering.document import BulletinDocument
+from audits.rendering.engine import (
+    CSS,
+    HTML,
+    FontConfiguration,
+    URLFetcher,
+    URLFetcherResponse,
+)
 
 RED = "#e60012"
 # 156 mm = 442.2 pt of text block: 28 characters of 16 pt need 0.21 pt less advance each.

@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
-from weasyprint.text import ffi
 
 from audits.rendering import fonts
+from audits.rendering.engine import ffi
 from audits.rendering.pdf import render_pdf
 from tests.rendering.samples import sample_document
 
@@ -53,3 +53,20 @@ def test_every_setup_installs_the_packages():
     assert wanted <= set(packages_line.split())
     dockerfile = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
     assert wanted <= set(dockerfile.split())
+
+
+def test_rendering_leaves_pillow_refusing_truncated_files():
+    # WeasyPrint's import switches Pillow to loading truncated images, process-wide; the
+    # photo checks in the same worker must still refuse them.
+    import io
+
+    from PIL import Image, ImageFile
+
+    import audits.rendering.pdf  # noqa: F401
+    from tests.rendering.samples import preview_jpeg
+
+    render_pdf(sample_document(1, 0))
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    truncated = preview_jpeg(1)[:20_000]
+    with pytest.raises(OSError, match="truncated"), Image.open(io.BytesIO(truncated)) as im:
+        im.load()
