@@ -109,7 +109,7 @@ def _sections(doc: BulletinDocument) -> list[tuple[str, list[Block]]]:
         sections.append(
             (
                 "总体情况",
-                [Paragraph(f"{period}，{scope}范围内：{doc.empty_note}")],
+                [Paragraph(f"{period}，{doc.empty_note}")],
             )
         )
     else:
