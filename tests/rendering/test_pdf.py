@@ -23,7 +23,8 @@ from tests.rendering.samples import (
 MM = 72 / 25.4
 A4 = (210 * MM, 297 * MM)
 LEFT, RIGHT, TOP, BOTTOM = 28 * MM, (210 - 26) * MM, 37 * MM, (297 - 35) * MM
-CLOSING = "，。；：！？”’》〉」』）】〕、…·"
+CLOSING = "，。；：！？”’》〉」』）】〕、…·%"
+OPENING = "（《〈「『【〔“‘"
 
 
 def test_issued_bulletin_reads_back_whole(issued, issued_pdf):
@@ -128,10 +129,14 @@ def test_body_is_28_characters_by_22_lines(issued):
         assert len(line.strip()) == 28, line
 
 
-def test_no_line_begins_with_closing_punctuation(issued):
-    # Every closing mark at every position a line can end: a renderer that breaks
-    # anywhere puts some of them at the start of a line.
-    text = "".join("督" * n + mark for n in range(1, 29) for mark in CLOSING)
+def test_no_line_begins_with_closing_or_ends_with_opening_punctuation(issued):
+    # Every mark at every position a line can end: a renderer that breaks anywhere puts
+    # some closing mark at the start of a line, or an opening one at the end.
+    text = "".join(
+        "督" * n + (mark if mark in CLOSING else mark + "督")
+        for n in range(1, 29)
+        for mark in CLOSING + OPENING
+    )
     long_names = tuple(
         dataclasses.replace(case, description=text[: 300 + 40 * i])
         for i, case in enumerate(issued.cases)
@@ -142,7 +147,10 @@ def test_no_line_begins_with_closing_punctuation(issued):
     lines = [line.strip() for line in readback.text(render_pdf(doc)).splitlines()]
     starts = [line for line in lines if line and line[0] in CLOSING]
     assert not starts, starts[:5]
+    ends = [line for line in lines if line and line[-1] in OPENING]
+    assert not ends, ends[:5]
     assert sum(1 for line in lines if line and line[-1] in CLOSING) > 20  # the marks are there
+    assert sum(1 for line in lines if line and line[0] in OPENING) > 5
 
 
 # A character Noto CJK does not have (CJK extension B): HanaMin supplies it.
