@@ -7,9 +7,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MEDIA_ROOT=/data/media
 
-# Bulletins are Chinese PDFs: the worker needs CJK fonts to render them.
+# Bulletins are Chinese PDFs rendered by WeasyPrint: Pango, HarfBuzz's subsetter (without it
+# WeasyPrint falls back to a 7× slower one) and the CJK fonts (audits/rendering/fonts.py).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-noto-cjk \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk fonts-hanazono libpango-1.0-0 \
+    libpangoft2-1.0-0 libharfbuzz-subset0 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

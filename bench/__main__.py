@@ -35,7 +35,14 @@ from bench.harness import (
 # Every benchmark module: `run(ctx) -> list[Row | dict]`. A Row is a wrk-measured target
 # against its floor; a dict is any other figure: {name, value, unit, floor?, ratio?}.
 # bench.uploads adds photos to the shared bench database: keep it last.
-BENCHMARKS = ("bench.api_read", "bench.audit", "bench.photos", "bench.field", "bench.uploads")
+BENCHMARKS = (
+    "bench.api_read",
+    "bench.audit",
+    "bench.photos",
+    "bench.bulletins",
+    "bench.field",
+    "bench.uploads",
+)
 
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 START, END = "<!-- bench:figures:start -->", "<!-- bench:figures:end -->"

@@ -18,6 +18,15 @@ from pathlib import Path
 import services
 
 BIN = Path(sys.executable).parent
+# What the bulletin renderer needs from Debian (audits/rendering/fonts.py, DEBIAN_PACKAGES):
+# WeasyPrint's Pango, HarfBuzz's subsetter (7× slower without it) and the CJK fonts.
+RENDERING_PACKAGES = [
+    "fonts-noto-cjk",
+    "fonts-hanazono",
+    "libpango-1.0-0",
+    "libpangoft2-1.0-0",
+    "libharfbuzz-subset0",
+]
 GRACE_SECONDS = 30  # a Celery task in flight gets this long; acks_late redelivers it after
 
 
@@ -108,6 +117,7 @@ def main() -> int:
     procs: list[subprocess.Popen] = []
     code = 0
     try:
+        services.install_packages(RENDERING_PACKAGES)
         env = {**os.environ, **services.ensure("run", homes)}
         port = int(os.environ.get("PORT") or 8000)
         manage = [str(BIN / "python"), "manage.py"]

@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 bin=.venv/bin
 
 if [[ "${1:-}" != --with-services ]]; then
-    # Browser tests drive Debian's Chromium; bulletin tests read PDFs back with poppler;
-    # the catalogue test extracts strings with gettext's xgettext; the ODK tests bundle
-    # Enketo with Node.
-    "$bin/python" scripts/services.py packages chromium fonts-noto-cjk poppler-utils gettext nodejs
+    # Browser tests drive Debian's Chromium; bulletins render with WeasyPrint (Pango,
+    # HarfBuzz's subsetter, the Noto CJK and HanaMin fonts: audits/rendering/fonts.py) and
+    # tests read them back with poppler; the catalogue test extracts strings with xgettext;
+    # the ODK tests bundle Enketo with Node.
+    "$bin/python" scripts/services.py packages chromium fonts-noto-cjk fonts-hanazono \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils gettext nodejs
     # The ODK tests' real client, Enketo, from the npm registry: installed from the lock file
     # when missing or when the lock file changed; nothing is downloaded while tests run.
     enketo=tests/odk/enketo

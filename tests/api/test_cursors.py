@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.mixins import ListModelMixin
 
+from audits.services.notifications import notify
 from audits.trail import context
 from tests.api.test_problems import assert_problem
 from tests.conftest import bearer
@@ -75,6 +76,7 @@ def auditor():
         TeamFactory()
         ChecklistFactory(owner_unit=city)
         FindingFactory(status="submitted")
+        notify(recipients=[user], kind="test.info", text="通知")
     with context.user_context(user), context.action("test.event"):
         UnitFactory()
     return user
