@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audits.choices import (
     PUBLISHED_STATES,
@@ -157,14 +158,58 @@ def campaigns_to_report(user: User) -> QuerySet[Campaign]:
 
 
 def units_to_report(user: User) -> QuerySet[Unit]:
-    """The planner's home unit and the counties (and zones) under it: what bulletins are
-    usually about. Any unit of the jurisdiction may be asked for through the API."""
+    """The user's home unit and the counties (and zones) under it: what bulletins and the
+    leadership's figures are usually about. The API takes any unit of the jurisdiction."""
     if user.unit_id is None:
         return Unit.objects.none()
     path = user.unit.path
     return visible(user, Unit).filter(
         Q(pk=user.unit_id) | Q(path__startswith=path, level__in=COUNTY_LEVELS)
     )
+
+
+def inspection_rounds(user: User, *, scope: Unit | None, start: date, end: date) -> int:
+    """Inspection rounds (明察暗访, a campaign each) with a visit closed in [start, end] under
+    `scope`, as far as the user may see: the article's "22 inspections"."""
+    visits = visible(user, Visit).filter(
+        status=VisitStatus.CLOSED, closed_at__date__gte=start, closed_at__date__lte=end
+    )
+    if scope is not None:
+        visits = visits.filter(target__path__startswith=scope.path)
+    return visits.order_by().values("campaign_id").distinct().count()
+
+
+def leadership_figures(user: User, *, scope: Unit | None, start: date, end: date) -> dict:
+    """The dashboard: `/stats` for the scope and period, the article's four numbers first,
+    and the findings of each unit one level down (per county, for the city)."""
+    from audits.selectors.stats import figures  # stats imports this module (bulletins_issued)
+
+    data = figures(user, unit=scope, start=start, end=end)
+    # TODO(branch acc): `/stats` gains campaigns_done (and the accountability figures) on
+    # branch acc; until it is merged the dashboard counts the rounds itself, the same way.
+    rounds = data.get("campaigns_done")
+    if rounds is None:
+        rounds = inspection_rounds(user, scope=scope, start=start, end=end)
+    by_code = data["findings"]["by_unit"]
+    children = Unit.objects.filter(parent=scope).order_by("code") if scope else []
+    bars = [(child.name, by_code.get(child.code, 0)) for child in children]
+    severity = data["findings"]["by_severity"]
+    rectified = data["rectification"]
+    return {
+        "figures": data,
+        "severity": [(s.label, severity.get(s.value, 0)) for s in SEVERITY_ORDER],
+        "rectification": [
+            (_("整改已验收"), rectified["verified"]),
+            (_("按期完成"), rectified["on_time"]),
+            (_("逾期未整改"), rectified["overdue"]),
+        ],
+        "inspections": rounds,
+        "interviewed": data["officials_interviewed"],
+        "bulletins": data["bulletins_issued"],
+        "adjustments": data["reassignments_effective"],
+        "bars": bars,
+        "most": max([n for _, n in bars] + [1]),
+    }
 
 
 # --- who receives a bulletin ---------------------------------------------------------------

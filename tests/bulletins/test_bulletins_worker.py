@@ -26,7 +26,7 @@ def mailbox(tmp_path) -> Path:
 
 
 @pytest.fixture
-def bulletin_worker(settings, mailbox):
+def bulletin_worker(transactional_db, settings, mailbox):
     worker = Worker(env={"EMAIL_URL": f"file://{mailbox}"})
     settings.CELERY_TASK_DEFAULT_QUEUE = worker.queue
     yield worker
