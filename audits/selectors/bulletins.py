@@ -160,11 +160,11 @@ def campaigns_to_report(user: User) -> QuerySet[Campaign]:
 def units_to_report(user: User) -> QuerySet[Unit]:
     """The user's home unit and the counties (and zones) under it: what bulletins and the
     leadership's figures are usually about. The API takes any unit of the jurisdiction."""
-    if user.unit_id is None:
+    home = user.unit
+    if home is None:
         return Unit.objects.none()
-    path = user.unit.path
     return visible(user, Unit).filter(
-        Q(pk=user.unit_id) | Q(path__startswith=path, level__in=COUNTY_LEVELS)
+        Q(pk=home.pk) | Q(path__startswith=home.path, level__in=COUNTY_LEVELS)
     )
 
 
@@ -244,7 +244,7 @@ def addressees(planner: User, *, issuer: Unit, scope: Unit, on: date) -> list[Ad
     found: dict[int, Addressee] = {}
     positions = (
         visible(planner, Position)
-        .held_on(on)
+        .filter(Q(end__isnull=True) | Q(end__gte=on), start__lte=on)
         .filter(
             unit__in=units,
             title__in=LEADER_TITLES,
@@ -286,7 +286,7 @@ def addressees(planner: User, *, issuer: Unit, scope: Unit, on: date) -> list[Ad
 def person_label(user: User) -> str:
     """A person as a distribution list names them: their unit, then their name."""
     name = user.label
-    unit = user.unit.name if user.unit_id else ""
+    unit = user.unit.name if user.unit is not None else ""
     return name if not unit or name.startswith(unit) else f"{unit}{name}"
 
 

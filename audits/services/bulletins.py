@@ -19,10 +19,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from audits import clock, outbox
 from audits.choices import Level, Role
-from audits.errors import ErrorCode, Forbidden, Invalid, NotFound, WrongState
+from audits.errors import ErrorCode, Forbidden, Invalid, Message, NotFound, WrongState
 from audits.models import (
     Bulletin,
     BulletinRecipient,
@@ -94,7 +94,7 @@ def _job(verb: str) -> Iterator[None]:
         yield
 
 
-def _bulletin(actor: User, bulletin_id: Any) -> Bulletin:
+def _bulletin(actor: User, bulletin_id: uuid.UUID) -> Bulletin:
     """The bulletin locked for change, 404 when unseen; 409 when another request holds it
     (a planner saving or issuing it this moment): refused at once, not queued behind."""
     qs = visible(actor, Bulletin).select_related("issuer", "unit", "campaign", "corrects")
@@ -277,17 +277,10 @@ def bulletin_request(
         unit = unit or campaign.unit
         period_start = period_start or campaign.starts_on
         period_end = period_end or min(campaign.ends_on, clock.today())
-    missing = {
-        name: [_("该字段是必填项。")]
-        for name, value in (
-            ("unit", unit),
-            ("period_start", period_start),
-            ("period_end", period_end),
-        )
-        if value is None
-    }
-    if missing:
-        raise Invalid(missing)
+    if unit is None or period_start is None or period_end is None:
+        given = {"unit": unit, "period_start": period_start, "period_end": period_end}
+        required: list[Message] = [_("该字段是必填项。")]
+        raise Invalid({name: required for name, value in given.items() if value is None})
     if not reports_on(actor, unit):
         raise Invalid(
             {"unit": [_("该单位不在您的管辖范围内。")]}, code=ErrorCode.UNIT_OUTSIDE_JURISDICTION
@@ -318,7 +311,7 @@ def bulletin_request(
 def bulletin_update(
     *,
     actor: User,
-    bulletin_id: Any,
+    bulletin_id: uuid.UUID,
     if_match: str | None,
     title: str | None = None,
     requirements: str | None = None,
@@ -349,7 +342,9 @@ def bulletin_update(
     return bulletin
 
 
-def bulletin_recompile(*, actor: User, bulletin_id: Any, if_match: str | None = None) -> Bulletin:
+def bulletin_recompile(
+    *, actor: User, bulletin_id: uuid.UUID, if_match: str | None = None
+) -> Bulletin:
     """Compile a draft again from the records as they are now; retries a failed compile."""
     with acting(actor, "bulletin.recompile"):
         bulletin = _bulletin(actor, bulletin_id)
@@ -425,7 +420,7 @@ def document(
         year=bulletin.year,
         number=bulletin.number,
         scope=content["scope"],
-        corrects=bulletin.corrects.issue_label if bulletin.corrects_id else None,
+        corrects=bulletin.corrects.issue_label if bulletin.corrects is not None else None,
         overview=d.Overview(
             inspection_rounds=o["inspection_rounds"],
             visits_done=o["visits_done"],
@@ -476,7 +471,7 @@ def estimated_pages(content: dict, requirements: str = "") -> int:
 class _Progress:
     """Writes stage and percentage on the row as the compile goes, a few times a stage."""
 
-    def __init__(self, bulletin_id: Any, attempt: int) -> None:
+    def __init__(self, bulletin_id: uuid.UUID | str, attempt: int) -> None:
         self.bulletin_id, self.attempt = bulletin_id, attempt
         self.stage, self.percent = "", -100
 
@@ -495,12 +490,12 @@ class _Progress:
 
         def report(step: str, done: int) -> None:
             share = min(done / pages, 1.0) if step == "layout" else (1.0 if step == "write" else 0)
-            self("rendering", first + (last - first) * share)
+            self("rendering", round(first + (last - first) * share))
 
         return report
 
 
-def _begin(bulletin_id: Any) -> int | None:
+def _begin(bulletin_id: uuid.UUID | str) -> int | None:
     """Claim the compile: the attempt number, or None when there is nothing to compile."""
     with _job("bulletin.compile"):
         bulletin = Bulletin.objects.select_for_update().filter(pk=bulletin_id).first()
@@ -519,7 +514,9 @@ def _select(bulletin: Bulletin) -> dict:
         if not outer:  # in a test's transaction the figures are consistent anyway
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        planner = User.objects.select_related("unit").get(pk=bulletin.requested_by_id)
+        planner = bulletin.requested_by
+        if planner is None:
+            raise WrongState(_("通报没有经办人，无法生成。"))
         return reads.contents(
             planner,
             scope=bulletin.unit,
@@ -534,7 +531,7 @@ def _select(bulletin: Bulletin) -> dict:
 def _planners_told(bulletin: Bulletin) -> list[User]:
     """Who hears that a draft is ready: its requester, and for a scheduled one every planner
     of the issuing unit."""
-    people = [bulletin.requested_by] if bulletin.requested_by_id else []
+    people: list[User] = [bulletin.requested_by] if bulletin.requested_by is not None else []
     if bulletin.auto_key:
         people += list(
             User.objects.filter(
@@ -544,7 +541,13 @@ def _planners_told(bulletin: Bulletin) -> list[User]:
     return people
 
 
-def _finish(bulletin_id: Any, attempt: int, content: dict, pdf: tuple, selected: bool) -> bool:
+def _finish(
+    bulletin_id: uuid.UUID | str,
+    attempt: int,
+    content: dict,
+    pdf: tuple[str, str],
+    selected: bool,
+) -> bool:
     with _job("bulletin.compile"):
         bulletin = (
             Bulletin.objects.select_for_update(of=("self",))
@@ -588,7 +591,7 @@ def _forget(names: set[str]) -> None:
             log.warning("bulletin file %s could not be removed", name)
 
 
-def _fail(bulletin_id: Any, attempt: int, error: BaseException) -> None:
+def _fail(bulletin_id: uuid.UUID | str, attempt: int, error: BaseException) -> None:
     text = f"{type(error).__name__}: {error}"[:2000]
     with _job("bulletin.compile"):
         bulletin = (
@@ -610,7 +613,7 @@ def _fail(bulletin_id: Any, attempt: int, error: BaseException) -> None:
             )
 
 
-def bulletin_compile(*, bulletin_id: Any, outbox_id: int | None = None) -> str:
+def bulletin_compile(*, bulletin_id: uuid.UUID | str, outbox_id: int | None = None) -> str:
     """The worker's compile; returns what came of it (draft, failed, superseded, skipped).
 
     A failure ends the bulletin `failed` with the error (a planner retries it); a database
@@ -628,10 +631,10 @@ def bulletin_compile(*, bulletin_id: Any, outbox_id: int | None = None) -> str:
         bulletin = Bulletin.objects.select_related(
             "unit", "issuer", "campaign", "corrects", "requested_by"
         ).get(pk=bulletin_id)
-        content, selected = bulletin.content, bulletin.content is None
-        if selected:
+        selected = bulletin.content is None
+        if bulletin.content is None:
             progress("selecting", 5)
-            content = _select(bulletin)
+        content: dict = bulletin.content if bulletin.content is not None else _select(bulletin)
         progress("photos", 15)
         doc = document(bulletin, content, issued_on=clock.today())
         pages = estimated_pages(content, bulletin.requirements)
@@ -661,7 +664,7 @@ def bulletin_compile(*, bulletin_id: Any, outbox_id: int | None = None) -> str:
 # --- issuing, delivery, acknowledgement ----------------------------------------------------
 
 
-def _next_number(issuer_id: Any, year: int) -> int:
+def _next_number(issuer_id: uuid.UUID, year: int) -> int:
     """The next 第N期 of this issuing unit and year; the counter row stays locked until the
     issue commits (or rolls back, and gives the number back)."""
     with connection.cursor() as cursor:
@@ -683,7 +686,7 @@ def _head() -> d.SealedHead | None:
     return d.SealedHead.of(head) if head is not None else None
 
 
-def bulletin_issue(*, actor: User, bulletin_id: Any, if_match: str | None = None) -> Bulletin:
+def bulletin_issue(*, actor: User, bulletin_id: uuid.UUID, if_match: str | None = None) -> Bulletin:
     """Number a draft (第N期 of its issuing unit this year), render it with the number and
     the audit trail's signed head, freeze the PDF's SHA-256, and queue its delivery.
 
@@ -703,7 +706,13 @@ def bulletin_issue(*, actor: User, bulletin_id: Any, if_match: str | None = None
         _set_addressees(actor, bulletin, today)
         head = _head()
         bulletin.year, bulletin.number = today.year, _next_number(bulletin.issuer_id, today.year)
-        doc = document(bulletin, bulletin.content, issued_on=today, head=head)
+        if bulletin.content is None:  # a draft always has its snapshot; this one lost it
+            raise WrongState(_("通报草稿尚未生成完毕（或生成失败），不能印发。"))
+        try:
+            doc = document(bulletin, bulletin.content, issued_on=today, head=head)
+        except OSError as exc:  # a preview the snapshot names is gone from the storage
+            log.warning("bulletin %s cannot be issued: %s", bulletin.pk, exc)
+            raise WrongState(_("草稿引用的照片文件已不存在，请重新生成草稿后再印发。")) from exc
         old = {bulletin.pdf, bulletin.docx} - {""}
         bulletin.pdf, bulletin.sha256 = _store(bulletin, render_pdf(doc), "pdf")
         bulletin.docx = bulletin.docx_sha256 = ""
@@ -725,6 +734,8 @@ def bulletin_issue(*, actor: User, bulletin_id: Any, if_match: str | None = None
 def issued_document(bulletin: Bulletin) -> d.BulletinDocument:
     """An issued bulletin's document again, as printed (its head from the trail's heads)."""
     head = head_at(bulletin.head_tree_size) if bulletin.head_tree_size else None
+    if bulletin.content is None or bulletin.issued_on is None:
+        raise WrongState(_("通报尚未印发。"))
     return document(
         bulletin,
         bulletin.content,
@@ -733,7 +744,9 @@ def issued_document(bulletin: Bulletin) -> d.BulletinDocument:
     )
 
 
-def bulletin_render_issued_docx(*, bulletin_id: Any, outbox_id: int | None = None) -> str:
+def bulletin_render_issued_docx(
+    *, bulletin_id: uuid.UUID | str, outbox_id: int | None = None
+) -> str:
     """The Word copy of an issued bulletin, rendered once after the PDF."""
     from audits.rendering.docx import render_docx
 
@@ -757,7 +770,7 @@ def _notice_text(bulletin: Bulletin, kind: str) -> str:
     return _("请签收督查通报%(label)s《%(title)s》。") % facts
 
 
-def bulletin_deliver(*, bulletin_id: Any, outbox_id: int | None = None) -> int:
+def bulletin_deliver(*, bulletin_id: uuid.UUID | str, outbox_id: int | None = None) -> int:
     """Deliver an issued bulletin to each recipient not yet reached: a notice in their inbox
     and, for those with an address, the e-mail with the PDF. Returns how many were reached."""
     with _job("bulletin.deliver"):
@@ -785,7 +798,7 @@ def bulletin_deliver(*, bulletin_id: Any, outbox_id: int | None = None) -> int:
     return len(pending)
 
 
-def bulletin_acknowledge(*, actor: User, bulletin_id: Any) -> BulletinRecipient:
+def bulletin_acknowledge(*, actor: User, bulletin_id: uuid.UUID) -> BulletinRecipient:
     """The recipient confirms receipt of their copy (again: nothing changes)."""
     with acting(actor, "bulletin.acknowledge"):
         bulletin = visible(actor, Bulletin).filter(pk=bulletin_id).first()
@@ -847,6 +860,8 @@ def bulletins_remind(*, after_days: int | None = None, rounds: int | None = None
             .order_by("bulletin_id", "id")
         )
         for row in due:
+            if row.delivered_at is None:  # the query's own condition; for the type checker
+                continue
             round_ = min(most, (now - row.delivered_at).days // every)
             if round_ <= row.reminders:
                 continue
@@ -865,16 +880,17 @@ def bulletins_remind(*, after_days: int | None = None, rounds: int | None = None
     return sent
 
 
-def _planner_for(scope: Unit) -> User | None:
-    """The planner a scheduled draft is compiled for: of the scope's own unit, else of the
-    nearest unit above it that has one (the first by username)."""
+def _planner_for(scope: Unit) -> tuple[User, Unit] | None:
+    """The planner a scheduled draft is compiled for, and their unit (the issuer): of the
+    scope's own unit, else of the nearest unit above it that has one (first by username)."""
     codes = scope.path.strip("/").split("/")
     planners = User.objects.filter(
         is_active=True, roles__contains=[Role.PLANNER], unit__code__in=codes
     ).select_related("unit")
-    by_unit: dict[str, User] = {}
+    by_unit: dict[str, tuple[User, Unit]] = {}
     for user in planners.order_by("username"):
-        by_unit.setdefault(user.unit.code, user)
+        if user.unit is not None:
+            by_unit.setdefault(user.unit.code, (user, user.unit))
     for code in reversed(codes):
         if code in by_unit:
             return by_unit[code]
@@ -886,14 +902,15 @@ def _auto(
 ) -> Bulletin | None:
     if Bulletin.objects.filter(auto_key=key).exists():
         return None
-    planner = _planner_for(scope)
-    if planner is None:
+    found = _planner_for(scope)
+    if found is None:
         log.info("bulletin %s: no planner at or above %s, no draft", key, scope.code)
         return None
+    planner, issuer = found
     try:
         with transaction.atomic():
             bulletin = Bulletin.objects.create(
-                issuer=planner.unit,
+                issuer=issuer,
                 unit=scope,
                 campaign=campaign,
                 period_start=start,
@@ -914,7 +931,7 @@ def bulletins_generate(*, today: date | None = None) -> list[Bulletin]:
     """The scheduled drafts, each made once (`auto_key`): one per campaign that has ended
     (in the last month), and for last month one per county and one for the city."""
     today = today or clock.today()
-    made: list[Bulletin] = []
+    made: list[Bulletin | None] = []
     with _job("bulletin.schedule"):
         ended = Campaign.objects.filter(
             ends_on__lt=today, ends_on__gte=today - CAMPAIGN_LOOKBACK

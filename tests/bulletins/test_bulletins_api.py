@@ -349,6 +349,12 @@ def test_a_compile_that_fails_says_why_and_can_be_retried():
     assert retried.json()["status"] == "compiling"
     assert "error" not in retried.json()
     assert compiled(body["id"]).status == "draft"
+    # A preview gone between the draft and its issue: refused, no number taken.
+    default_storage.delete(lost)
+    trail.trail_seal()
+    body = problem(issue(client, body["id"]), 409, "wrong_state")
+    assert "照片文件已不存在" in body["detail"]
+    assert not BulletinCounter.objects.exists()
 
 
 def test_figures_count_issued_bulletins_over_what_the_caller_may_see():
