@@ -118,20 +118,22 @@ def _may_change(actor: User, bulletin: Bulletin) -> None:
 
 
 def _period(start: date, end: date, today: date) -> None:
+    """Refuse a period that ends before it starts, after today, or lasts over 366 days; a
+    rule of the two dates together names them both."""
+
+    def refuse(code: ErrorCode, message: Message, *fields: str) -> Invalid:
+        return Invalid({field: [message] for field in fields}, code=code)
+
+    both = ("period_start", "period_end")
     if end < start:
-        raise Invalid(
-            {"period_end": [_("截止日期不能早于起始日期。")]}, code=ErrorCode.PERIOD_REVERSED
-        )
+        raise refuse(ErrorCode.PERIOD_REVERSED, _("截止日期不能早于起始日期。"), *both)
     if end > today:
-        raise Invalid(
-            {"period_end": [_("通报期间不能晚于今天（%(day)s）。") % {"day": today.isoformat()}]},
-            code=ErrorCode.PERIOD_IN_FUTURE,
-        )
+        late = _("通报期间不能晚于今天（%(day)s）。") % {"day": today.isoformat()}
+        fields = both if start > today else ("period_end",)
+        raise refuse(ErrorCode.PERIOD_IN_FUTURE, late, *fields)
     if (end - start).days + 1 > MAX_PERIOD_DAYS:
-        raise Invalid(
-            {"period_end": [_("通报期间不能超过 %(days)d 天。") % {"days": MAX_PERIOD_DAYS}]},
-            code=ErrorCode.PERIOD_TOO_LONG,
-        )
+        long = _("通报期间不能超过 %(days)d 天。") % {"days": MAX_PERIOD_DAYS}
+        raise refuse(ErrorCode.PERIOD_TOO_LONG, long, *both)
 
 
 def _requirements(text: str) -> str:
