@@ -1,6 +1,6 @@
 """Processing of photo evidence, and the removal of abandoned uploads."""
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError
@@ -17,7 +17,7 @@ from audits.services import photos
     time_limit=settings.PHOTO_TASK_TIME_LIMIT,
     soft_time_limit=max(1, settings.PHOTO_TASK_TIME_LIMIT - 10),
 )
-def process_photo(self, photo_id: str, outbox_id: int | None = None) -> str:
+def process_photo(self: Task, photo_id: str, outbox_id: int | None = None) -> str:
     """Idempotent: a photo already processed (or rejected) is left as it is.
 
     Transient failures (storage, database, time limit) are retried when the service says

@@ -4,6 +4,7 @@ import hashlib
 import math
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -63,7 +64,7 @@ def normalize_username(raw: str) -> str:
     throttles as it is for the form. Case is kept: Django's backend matches names exactly.
     """
     name = raw.strip()
-    if len(name) > User._meta.get_field("username").max_length:
+    if len(name) > (User._meta.get_field("username").max_length or 0):
         # No such user can exist; like Django's form, do not spend NFKC on the long input.
         return name
     return unicodedata.normalize("NFKC", name).strip()
@@ -204,7 +205,7 @@ def expire_idle_sessions(*, idle_days: int | None = None) -> int:
     returns how many."""
     if idle_days is None:
         idle_days = settings.DEVICE_SESSION_IDLE_DAYS
-    cutoff = timezone.now() - timezone.timedelta(days=idle_days)
+    cutoff = timezone.now() - timedelta(days=idle_days)
     with transaction.atomic(), context.action("auth.session_expired"):
         return DeviceSession.objects.filter(
             revoked_at__isnull=True, refreshed_at__lt=cutoff
@@ -213,6 +214,7 @@ def expire_idle_sessions(*, idle_days: int | None = None) -> int:
 
 def _decode(raw: str) -> RefreshToken:
     try:
-        return RefreshToken(raw)
+        # simplejwt annotates the encoded token as a Token; it takes (and means) the string.
+        return RefreshToken(raw)  # type: ignore[arg-type]
     except TokenError as exc:
         raise BadRefreshToken() from exc

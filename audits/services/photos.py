@@ -10,8 +10,10 @@ import os
 import random
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -99,7 +101,9 @@ def _closed_to_photos() -> WrongState:
     return WrongState(code=ErrorCode.PHOTOS_CLOSED)
 
 
-def target_for(actor: User, *, finding_id=None, visit_id=None) -> tuple[Finding | None, Visit, str]:
+def target_for(
+    actor: User, *, finding_id: uuid.UUID | None = None, visit_id: uuid.UUID | None = None
+) -> tuple[Finding | None, Visit, str]:
     """The finding (or None) and visit a photo would hang off, and its purpose, if the actor
     may add it now.
 
@@ -222,8 +226,8 @@ def upload_create(
     size: int,
     sha256: str,
     filename: str,
-    finding_id=None,
-    visit_id=None,
+    finding_id: uuid.UUID | None = None,
+    visit_id: uuid.UUID | None = None,
 ) -> tuple[PhotoUpload, bool]:
     finding, visit, _purpose = target_for(actor, finding_id=finding_id, visit_id=visit_id)
     if size > settings.PHOTO_MAX_BYTES:
@@ -273,7 +277,7 @@ def upload_create(
     return upload, True
 
 
-def upload_of(actor: User, upload_id) -> PhotoUpload:
+def upload_of(actor: User, upload_id: uuid.UUID) -> PhotoUpload:
     """The caller's own upload session; anyone else's is the same 404 as a missing one."""
     upload = PhotoUpload.objects.filter(pk=upload_id, owner=actor).first()
     if upload is None:
@@ -282,7 +286,7 @@ def upload_of(actor: User, upload_id) -> PhotoUpload:
 
 
 @contextmanager
-def _exclusive(path: str):
+def _exclusive(path: str) -> Iterator[None]:
     """One writer per upload at a time (on this machine); a second gets 409."""
     try:
         fd = os.open(path, os.O_RDWR)
@@ -306,7 +310,7 @@ def upload_discard(upload: PhotoUpload) -> None:
 
 
 def upload_append(
-    *, actor: User, upload_id, offset: int, stream
+    *, actor: User, upload_id: uuid.UUID, offset: int, stream: BinaryIO
 ) -> tuple[PhotoUpload, Photo | None, bool]:
     """Write one chunk at `offset`; the last one turns the upload into a photo.
 
@@ -396,7 +400,7 @@ def _test_delay() -> None:
         time.sleep(float(delay))
 
 
-def begin_attempt(photo_id) -> Photo | None:
+def begin_attempt(photo_id: uuid.UUID | str) -> Photo | None:
     """Count an attempt (committed at once, so a killed worker's attempt counts too).
 
     None when there is nothing (more) to do: already processed, or out of attempts.
@@ -418,7 +422,7 @@ def _spent(attempts: int) -> bool:
     return attempts >= settings.PHOTO_MAX_ATTEMPTS
 
 
-def photo_process_failed(*, photo_id, error: BaseException) -> float | None:
+def photo_process_failed(*, photo_id: uuid.UUID | str, error: BaseException) -> float | None:
     """A try at processing failed for a reason that may pass (storage, database, a time
     limit): the seconds to wait before the next try (exponential, with jitter), or None
     when the photo has had its attempts and is now rejected with the error as its reason."""
@@ -435,14 +439,14 @@ def _reject(photo: Photo, reason: str) -> None:
     photo.save(update_fields=["status", "reason", "processed_at"])
 
 
-def reject(photo_id, reason: str) -> None:
+def reject(photo_id: uuid.UUID | str, reason: str) -> None:
     with transaction.atomic(), context.action("photo.process"):
         photo = Photo.objects.select_for_update().filter(pk=photo_id).first()
         if photo is not None and photo.status == PhotoStatus.PENDING:
             _reject(photo, reason)
 
 
-def process(photo_id, outbox_id: int | None = None) -> str:
+def process(photo_id: uuid.UUID | str, outbox_id: int | None = None) -> str:
     """Process one photo; idempotent. Returns its status. Raises Transient to be retried."""
     photo = begin_attempt(photo_id)
     if photo is None:
@@ -503,7 +507,7 @@ def _finish(photo: Photo, result: processing.Analysis, thumbnail: str, preview: 
     if not result.has_exif:
         flags.append("no_exif")
     photo.distance_m = None
-    if result.lat is None:
+    if result.lat is None or result.lon is None:
         flags.append("gps_missing")
     elif target.lat is not None and target.lon is not None:
         photo.distance_m = round(
