@@ -99,3 +99,16 @@ def test_the_walk_sees_the_layers():
     for prefix in ("audits.api", "audits.services", "audits.selectors", "audits.models", "workers"):
         assert any(_within(module, (prefix,)) for module in MODULES), prefix
     assert "audits.services.visits" in MODULES["audits.api.inspection_views"]
+
+
+def test_no_view_module_imports_another():
+    """Serializers two view modules share live in a serializers module (photo_serializers,
+    inspection_serializers, serializers), not in one of the views."""
+    views = {m for m in MODULES if m.startswith("audits.api.") and m.endswith("views")}
+    crossed = sorted(
+        f"{module} imports {name}"
+        for module in views
+        for name in MODULES[module]
+        if any(name == other or name.startswith(other + ".") for other in views - {module})
+    )
+    assert crossed == []

@@ -26,7 +26,7 @@ from audits.models import (
 from audits.permissions import answers_for, inspects, plans
 from audits.services.common import acting, bump, check_version, create_or_replay, locked
 from audits.services.notifications import notify
-from audits.services.photos import attached_photos
+from audits.services.photos.attaching import attached_photos
 from audits.services.sync_marks import touch_photos_of
 from audits.visibility import visible
 
