@@ -2,9 +2,13 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from audits.choices import Role
+from audits.errors import Forbidden
 from audits.models import AuditEvent, Checklist, ChecklistItem, Official, Position, Team, Unit, User
+from audits.services import teams
 
 
 @admin.register(Unit)
@@ -41,9 +45,46 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    """Saved through the team verbs, which tell the members' apps what joining or leaving
+    changes in what they see (a plain save would not)."""
+
     list_display = ["name", "lead", "owner_unit"]
+    fields = ["name", "lead", "members", "owner_unit", "version", "created_by"]
+    readonly_fields = ["version", "created_by"]  # the verbs keep them
     filter_horizontal = ["members"]
     raw_id_fields = ["lead", "owner_unit"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        # The verbs' rule on who may sit on a team, as choices the form checks first.
+        form.base_fields["lead"].queryset = User.objects.filter(roles__contains=[Role.TEAM_LEAD])
+        form.base_fields["members"].queryset = User.objects.filter(
+            roles__overlap=[Role.INSPECTOR, Role.TEAM_LEAD]
+        )
+        return form
+
+    def save_model(self, request, obj, form, change) -> None:
+        data = form.cleaned_data
+        fields = {
+            "actor": request.user,
+            "name": data["name"],
+            "lead": data["lead"].pk,
+            "members": [user.pk for user in data["members"]],
+            "owner_unit": data["owner_unit"],
+        }
+        try:
+            if change:
+                team = teams.team_update(team_id=obj.pk, **fields)
+            else:
+                team, _created = teams.team_create(team_id=obj.pk, **fields)
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc.message)) from exc
+        obj.version, obj._state.adding, obj._state.db = team.version, False, team._state.db
+
+    def save_related(self, request, form, formsets, change) -> None:
+        # The members were set by the verb; only inlines (none today) are left to save.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 class ChecklistItemInline(admin.TabularInline):

@@ -11,18 +11,19 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from rest_framework.exceptions import ValidationError
 
+from audits.errors import Invalid
 from audits.trail import review
 from audits.trail.seal import current_head
 from audits.trail.verify import verify
+from audits.visibility import reviews_trail
 
 PAGE = 50
 _SEQ = re.compile(r"^[0-9]{1,18}$")
 
 
 def _auditor(request: HttpRequest) -> None:
-    if not review.may_review(request.user):
+    if not reviews_trail(request.user):
         raise Http404
 
 
@@ -51,10 +52,12 @@ def search(request: HttpRequest) -> HttpResponse:
     }
     try:
         filters = review.parse_filters(request.GET)
-    except ValidationError as exc:
+    except Invalid as exc:
         # Shown next to each field, with the form as typed; no list that would look like
         # an answer to the question asked.
-        context["errors"] = {name: " ".join(map(str, msgs)) for name, msgs in exc.detail.items()}
+        context["errors"] = {
+            name: " ".join(map(str, msgs)) for name, msgs in (exc.errors or {}).items()
+        }
         return render(request, "audits/audit/search.html", context, status=400)
     qs = review.events(request.user, filters).order_by("-seq")
     before = request.GET.get("before", "")

@@ -13,17 +13,6 @@ class Level(models.TextChoices):
     COMMUNITY = "community", _("社区")
 
 
-# Which level may sit under which: the tree of DOMAIN.md.
-CHILD_LEVELS: dict[str, set[str]] = {
-    Level.CITY: {Level.COUNTY, Level.ZONE},
-    Level.COUNTY: {Level.TOWNSHIP},
-    Level.ZONE: {Level.TOWNSHIP},
-    Level.TOWNSHIP: {Level.VILLAGE, Level.COMMUNITY},
-    Level.VILLAGE: set(),
-    Level.COMMUNITY: set(),
-}
-
-
 class Role(models.TextChoices):
     INSPECTOR = "inspector", _("暗访组成员")
     TEAM_LEAD = "team_lead", _("暗访组组长")

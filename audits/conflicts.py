@@ -23,16 +23,14 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from rest_framework import status
 
-from audits.errors import DomainError
+from audits.errors import Conflict, ErrorCode
 
 if TYPE_CHECKING:
     from audits.models import Team, Unit, User
 
 HOME_COUNTY = "home_county"
 RECENT_POSITION = "recent_position"
-RULES = (HOME_COUNTY, RECENT_POSITION)  # in order of precedence when both apply
 LOOKBACK_YEARS = 5
 
 
@@ -62,12 +60,10 @@ def position_cutoff(on: date) -> date:
     return years_before(on, LOOKBACK_YEARS)
 
 
-class ConflictOfInterest(DomainError):
-    """409: the person may not inspect the unit; the detail names the rule and the person."""
+class ConflictOfInterest(Conflict):
+    """The person may not inspect the unit; the message names the rule and the person."""
 
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = "利益冲突。"
-    default_code = "conflict_of_interest"
+    code = ErrorCode.CONFLICT_OF_INTEREST
 
     def __init__(self, person: str, rule: str) -> None:
         self.person, self.rule = person, rule
@@ -75,7 +71,7 @@ class ConflictOfInterest(DomainError):
             text = _("利益冲突：%(person)s的工作单位与被检查单位在同一县区（规则 %(rule)s）")
         else:
             text = _("利益冲突：%(person)s近五年内曾在被检查单位所在县区任职（规则 %(rule)s）")
-        super().__init__(text % {"person": person, "rule": rule}, code=self.default_code)
+        super().__init__(text % {"person": person, "rule": rule})
 
 
 def rules_by_user(user_ids: Iterable[int], on: date) -> dict[int, dict[str, str]]:
@@ -152,7 +148,7 @@ def team_conflict(team: Team, unit: Unit, *, on: date) -> tuple[User, str] | Non
 
 
 def check_assignment(team: Team, unit: Unit, *, on: date) -> None:
-    """Raise ConflictOfInterest (409) when `team` may not inspect `unit`."""
+    """Raise ConflictOfInterest when `team` may not inspect `unit`."""
     found = team_conflict(team, unit, on=on)
     if found is not None:
         user, rule = found

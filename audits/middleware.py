@@ -10,17 +10,18 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from audits.api.problems import problem_response
+from audits.errors import ErrorCode
+from audits.problems import problem_response
 from audits.trail import context
 
 _STATUS_CODES = {
-    400: "bad_request",
-    403: "permission_denied",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-    414: "uri_too_long",
-    500: "server_error",
+    400: ErrorCode.BAD_REQUEST,
+    403: ErrorCode.PERMISSION_DENIED,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    414: ErrorCode.URI_TOO_LONG,
+    500: ErrorCode.SERVER_ERROR,
 }
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -94,9 +95,9 @@ class RequestContextMiddleware:
             # Django's own pages (the DEBUG 404 page, a CSRF refusal) never reach a client
             # of the API: the same status, as a problem.
             response = problem_response(
-                response.status_code,
-                _STATUS_CODES.get(response.status_code, "error"),
+                _STATUS_CODES.get(response.status_code, ErrorCode.ERROR),
                 response.reason_phrase,
+                status=response.status_code,
             )
         response["X-Request-ID"] = request.request_id
         return response
@@ -111,7 +112,7 @@ class RequestContextMiddleware:
         logging.getLogger("django.request").error(
             "Unhandled error on %s", request.path, exc_info=exception
         )
-        return problem_response(500, "server_error", _("服务器内部错误。"))
+        return problem_response(ErrorCode.SERVER_ERROR)
 
 
 class ApiUriLimitMiddleware:
@@ -131,7 +132,8 @@ class ApiUriLimitMiddleware:
             limit = settings.API_MAX_URL_BYTES
             if length > limit:
                 return problem_response(
-                    414, "uri_too_long", _("URI 过长：上限 %(limit)d 字节。") % {"limit": limit}
+                    ErrorCode.URI_TOO_LONG,
+                    _("URI 过长：上限 %(limit)d 字节。") % {"limit": limit},
                 )
         return self.get_response(request)
 
@@ -155,9 +157,10 @@ class ApiBodyLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return problem_response(400, "bad_content_length", _("Content-Length 无效。"))
+            return problem_response(ErrorCode.BAD_CONTENT_LENGTH)
         if length > limit:
             return problem_response(
-                413, "payload_too_large", _("请求体过大：上限 %(limit)d 字节。") % {"limit": limit}
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                _("请求体过大：上限 %(limit)d 字节。") % {"limit": limit},
             )
         return None

@@ -3,8 +3,9 @@
 `enqueue()` writes a row in the caller's transaction; after commit, `relay()` hands it to
 the broker with short socket timeouts and no retries, so a request never waits on a broken
 broker: if Redis is down the row simply stays. The worker marks the row done
-(`mark_done`) in the transaction that completes the work; `sweep()` (beat, every 30 s)
-re-sends rows never relayed or relayed long ago and still not done. Tasks must therefore
+(`mark_done`) in the transaction that completes the work; `outbox_sweep()`
+(audits/services/outbox.py, beat every 30 s) re-sends rows never relayed or relayed long
+ago and still not done. Tasks must therefore
 be idempotent: a row may be delivered more than once, never zero times.
 """
 
@@ -13,11 +14,11 @@ import logging
 import os
 import threading
 from collections.abc import Iterable
-from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from audits.models import OutboxMessage
@@ -51,11 +52,9 @@ class _BrokerLink(threading.local):
             or self.pid != os.getpid()
             or self.url != settings.CELERY_BROKER_URL
         ):
-            from server.celery_app import app
-
             self.drop()
             timeout = settings.OUTBOX_RELAY_TIMEOUT
-            self.connection = app.connection_for_write(
+            self.connection = current_app.connection_for_write(
                 settings.CELERY_BROKER_URL,
                 connect_timeout=timeout,
                 transport_options={
@@ -81,10 +80,9 @@ _link = _BrokerLink()
 def relay(ids: Iterable[int]) -> int:
     """Publish these rows (those not done yet); returns how many reached the broker.
 
-    Never raises for a broker problem: the rows stay for the sweeper.
+    Never raises for a broker problem: the rows stay for the sweeper. The Celery app is the
+    project's (server/celery_app.py makes it the default wherever Django's settings load).
     """
-    from server.celery_app import app
-
     rows = list(OutboxMessage.objects.filter(pk__in=list(ids), done_at__isnull=True))
     if not rows:
         return 0
@@ -95,7 +93,7 @@ def relay(ids: Iterable[int]) -> int:
             max_retries=1, interval_start=0, interval_step=0, timeout=settings.OUTBOX_RELAY_TIMEOUT
         )
         for row in rows:
-            app.send_task(
+            current_app.send_task(
                 row.task,
                 kwargs={**row.kwargs, "outbox_id": row.pk},
                 connection=conn,
@@ -122,27 +120,3 @@ def mark_done(outbox_id: int | None) -> None:
         OutboxMessage.objects.filter(pk=outbox_id, done_at__isnull=True).update(
             done_at=timezone.now()
         )
-
-
-def sweep(
-    *,
-    stale_seconds: int | None = None,
-    fresh_seconds: int = 5,
-    keep_days: int = 7,
-    batch: int = 500,
-) -> int:
-    """Re-send what was never relayed, or relayed long ago and not done; forget old rows."""
-    now = timezone.now()
-    stale = settings.OUTBOX_STALE_SECONDS if stale_seconds is None else stale_seconds
-    due = (
-        OutboxMessage.objects.filter(done_at__isnull=True)
-        .filter(
-            Q(relayed_at__isnull=True, created_at__lte=now - timedelta(seconds=fresh_seconds))
-            | Q(relayed_at__lte=now - timedelta(seconds=stale))
-        )
-        .order_by("created_at")
-    )
-    ids = list(due.values_list("pk", flat=True)[:batch])
-    sent = relay(ids) if ids else 0
-    OutboxMessage.objects.filter(done_at__lte=now - timedelta(days=keep_days)).delete()
-    return sent

@@ -6,13 +6,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 from django.views.defaults import page_not_found, server_error
 
-from audits.api.problems import problem_response
+from audits.errors import ErrorCode
 from audits.middleware import client_ip, is_api
+from audits.problems import problem_response
 from audits.selectors.org import teams_of
 from audits.services import accounts
 
@@ -45,7 +45,7 @@ class SignInForm(AuthenticationForm):
                 raise self.get_invalid_login_error() from None
             except accounts.SignInThrottled as exc:
                 self.throttled = exc
-                raise forms.ValidationError(str(exc.detail), code="throttled") from None
+                raise forms.ValidationError(str(exc.message), code=ErrorCode.THROTTLED) from None
         return self.cleaned_data
 
 
@@ -74,19 +74,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
-        return problem_response(404, "not_found", _("未找到。"))
+        return problem_response(ErrorCode.NOT_FOUND)
     return page_not_found(request, exception)
 
 
 def error(request: HttpRequest) -> HttpResponse:
     if is_api(request):
-        return problem_response(500, "server_error", _("服务器内部错误。"))
+        return problem_response(ErrorCode.SERVER_ERROR)
     return server_error(request)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
-        return problem_response(400, "bad_request", _("请求无效。"))
+        return problem_response(ErrorCode.BAD_REQUEST)
     from django.views.defaults import bad_request as default
 
     return default(request, exception)
@@ -94,7 +94,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
     if is_api(request):
-        return problem_response(403, "permission_denied", _("无权操作。"))
+        return problem_response(ErrorCode.PERMISSION_DENIED)
     from django.views.defaults import permission_denied
 
     return permission_denied(request, exception)

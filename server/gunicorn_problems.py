@@ -11,14 +11,16 @@ import json
 
 from gunicorn import util
 
+from audits.errors import ErrorCode
+
 CODES = {
-    400: "bad_request",
-    403: "permission_denied",
-    414: "uri_too_long",
-    417: "expectation_failed",
-    431: "header_fields_too_large",
-    500: "server_error",
-    501: "not_implemented",
+    400: ErrorCode.BAD_REQUEST,
+    403: ErrorCode.PERMISSION_DENIED,
+    414: ErrorCode.URI_TOO_LONG,
+    417: ErrorCode.EXPECTATION_FAILED,
+    431: ErrorCode.HEADER_FIELDS_TOO_LARGE,
+    500: ErrorCode.SERVER_ERROR,
+    501: ErrorCode.NOT_IMPLEMENTED,
 }
 
 _html_error = util.write_error
@@ -29,7 +31,7 @@ def _body(status: int) -> bytes:
     from django.utils import translation
     from django.utils.translation import gettext as _
 
-    from audits.api.problems import problem
+    from audits.problems import problem
 
     details = {
         414: _("URI 过长。"),
@@ -38,7 +40,7 @@ def _body(status: int) -> bytes:
         501: _("不支持的传输编码。"),
     }
     with translation.override(settings.LANGUAGE_CODE):
-        code = CODES.get(status, "bad_request")
+        code = CODES.get(status, ErrorCode.BAD_REQUEST)
         body = problem(status, code, details.get(status, _("请求无效。")))
     return json.dumps(body, ensure_ascii=False).encode()
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.utils import translation
 
+from audits.errors import MESSAGES
 from tests.conftest import ROOT
 
 PO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
@@ -75,3 +76,16 @@ def test_every_translatable_string_in_python_is_in_the_catalogue(tmp_path: Path)
         "run `manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=var "
         "--ignore=bench --ignore=media` and translate"
     )
+
+
+def test_every_error_code_says_what_it_means_in_english():
+    cjk = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+    with translation.override("zh-hans"):
+        assert all(cjk.search(str(message)) for message in MESSAGES.values())
+    with translation.override("en"):
+        untranslated = {
+            code.value: str(message)
+            for code, message in MESSAGES.items()
+            if cjk.search(str(message))
+        }
+    assert untranslated == {}

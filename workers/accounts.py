@@ -1,11 +1,10 @@
 """Scheduled upkeep of accounts."""
 
 from celery import shared_task
-from django.conf import settings
 
 from audits.services.accounts import expire_idle_sessions
 
 
 @shared_task(name="workers.accounts.expire_idle_device_sessions", acks_late=True)
 def expire_idle_device_sessions() -> int:
-    return expire_idle_sessions(idle_days=settings.DEVICE_SESSION_IDLE_DAYS)
+    return expire_idle_sessions()

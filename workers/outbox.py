@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
-from audits import outbox
+from audits.services.outbox import outbox_sweep
 
 
 @shared_task(name="workers.outbox.sweep", acks_late=True)
 def sweep(stale_seconds: int | None = None) -> int:
-    return outbox.sweep(stale_seconds=stale_seconds)
+    return outbox_sweep(stale_seconds=stale_seconds)

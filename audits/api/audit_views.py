@@ -17,17 +17,18 @@ from rest_framework.response import Response
 from audits.api.base import Endpoint, ListEndpoint
 from audits.api.pagination import CursorPage
 from audits.api.util import valid
+from audits.services.trail import trail_export_record
 from audits.trail import proofs, review
-from audits.trail.events import record_event
 from audits.trail.seal import current_head
 from audits.trail.verify import verify
+from audits.visibility import reviews_trail
 
 
 class AuditorsOnly(BasePermission):
     """Anyone else, signed in or not, gets the same 404 as a path that does not exist."""
 
     def has_permission(self, request, view) -> bool:
-        if not review.may_review(request.user):
+        if not reviews_trail(request.user):
             raise NotFound()
         return True
 
@@ -82,12 +83,7 @@ class EventPage(CursorPage):
 
 
 def _csv_response(request, qs) -> StreamingHttpResponse:
-    record_event(
-        action="audit.export",
-        object_type="audit_trail",
-        object_id="csv",
-        data={key: str(value) for key, value in request.query_params.items()},
-    )
+    trail_export_record(actor=request.user, filters=request.query_params)
     response = StreamingHttpResponse(review.csv_lines(qs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
     return response

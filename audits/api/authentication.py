@@ -1,11 +1,11 @@
 """Bearer tokens bound to a device session: logging out a device ends its access tokens too."""
 
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
+from audits.errors import MESSAGES, ErrorCode
 from audits.models import DeviceSession, User
 
 
@@ -20,7 +20,8 @@ class DeviceJWTAuthentication(JWTAuthentication):
         )
         user_id = str(validated_token.get(api_settings.USER_ID_CLAIM, ""))
         if session is None or str(session.user_id) != user_id or not session.user.is_active:
-            raise AuthenticationFailed(_("令牌无效或已失效。"), code="token_not_valid")
+            code = ErrorCode.TOKEN_NOT_VALID
+            raise AuthenticationFailed(MESSAGES[code], code=code)
         return session.user
 
 

@@ -8,6 +8,7 @@ first, as a 400 naming the field; the domain's own bounds are then the services'
 from rest_framework import serializers as s
 
 from audits import dates
+from audits.errors import ErrorCode
 
 
 class Day(s.DateField):
@@ -19,7 +20,7 @@ class Day(s.DateField):
         try:
             return dates.parse_day(value)
         except dates.BadDate as exc:
-            raise s.ValidationError(str(exc), code="invalid") from exc
+            raise s.ValidationError(str(exc), code=ErrorCode.INVALID) from exc
 
 
 class Moment(s.DateTimeField):
@@ -30,5 +31,5 @@ class Moment(s.DateTimeField):
             try:
                 dates.parse_moment(value)
             except dates.BadDate as exc:
-                raise s.ValidationError(str(exc), code="invalid") from exc
+                raise s.ValidationError(str(exc), code=ErrorCode.INVALID) from exc
         return super().to_internal_value(value)

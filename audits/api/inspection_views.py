@@ -69,7 +69,7 @@ class CampaignList(ListEndpoint):
     @extend_schema(parameters=[OpenApiParameter("mode", str, enum=["unannounced", "announced"])])
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
-        reads.note_secret_campaign_reads(request.user, self._page_rows)
+        campaigns.campaign_read_record(actor=request.user, campaigns=self._page_rows)
         return response
 
     def paginate_queryset(self, queryset):
@@ -101,7 +101,7 @@ class CampaignDetail(Endpoint):
     @extend_schema(responses=io.CampaignOut)
     def get(self, request, pk):
         campaign = seen(request.user, Campaign, pk)
-        reads.note_secret_campaign_reads(request.user, [campaign])
+        campaigns.campaign_read_record(actor=request.user, campaigns=[campaign])
         return versioned(io.CampaignOut(campaign).data, campaign)
 
 
@@ -156,7 +156,7 @@ class VisitList(ListEndpoint):
     )
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
-        reads.note_secret_reads(request.user, self._page_rows)
+        visits.visit_read_record(actor=request.user, visits=self._page_rows)
         return response
 
     def paginate_queryset(self, queryset):
@@ -187,7 +187,7 @@ class VisitDetail(Endpoint):
     @extend_schema(responses=io.VisitOut)
     def get(self, request, pk):
         visit = seen(request.user, Visit, pk, reads.visits_for(request.user))
-        reads.note_secret_reads(request.user, [visit])
+        visits.visit_read_record(actor=request.user, visits=[visit])
         return versioned(io.VisitOut(visit).data, visit)
 
     @extend_schema(request=io.VisitPatch, responses=io.VisitOut)

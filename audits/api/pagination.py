@@ -12,15 +12,17 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.utils.urls import replace_query_param
 
+from audits.errors import ErrorCode
+
 SALT = "duchaa.list-cursor"
 
 
 class InvalidCursor(ValidationError):
-    default_code = "invalid_cursor"
+    default_code = ErrorCode.INVALID_CURSOR
 
     def __init__(self) -> None:
         message = _("分页游标无效，请从第一页重新开始。")
-        super().__init__({"cursor": [message]}, code="invalid_cursor")
+        super().__init__({"cursor": [message]}, code=ErrorCode.INVALID_CURSOR)
 
 
 class CursorPage(CursorPagination):

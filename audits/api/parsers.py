@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from audits.errors import ErrorCode
+
 
 def json_depth(value: Any) -> int:
     """Nesting depth of a parsed JSON value, without recursion."""
@@ -30,11 +32,11 @@ class BoundedJSONParser(JSONParser):
         try:
             data = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
         except RecursionError as exc:
-            raise ParseError(_("JSON 嵌套过深。"), code="too_deep") from exc
+            raise ParseError(_("JSON 嵌套过深。"), code=ErrorCode.TOO_DEEP) from exc
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ParseError(_("JSON 格式错误：%s") % exc, code="parse_error") from exc
+            raise ParseError(_("JSON 格式错误：%s") % exc, code=ErrorCode.PARSE_ERROR) from exc
         if json_depth(data) > settings.API_MAX_JSON_DEPTH:
-            raise ParseError(_("JSON 嵌套过深。"), code="too_deep")
+            raise ParseError(_("JSON 嵌套过深。"), code=ErrorCode.TOO_DEEP)
         return data
 
 

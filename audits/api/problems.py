@@ -1,4 +1,4 @@
-"""Every non-2xx answer under /api/ is `application/problem+json` (RFC 9457)."""
+"""DRF's errors and the domain's, answered as problem+json (audits/problems.py)."""
 
 import logging
 import math
@@ -7,64 +7,16 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import IntegrityError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from audits.errors import Conflict
+from audits.errors import DomainError, ErrorCode, Throttled
+from audits.problems import PROBLEM_JSON, STATUS, problem
 
-PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("django.request")
-
-
-def _titles() -> dict[int, str]:
-    return {
-        400: _("请求无效"),
-        401: _("未认证"),
-        403: _("无权操作"),
-        404: _("未找到"),
-        405: _("方法不允许"),
-        406: _("无法提供所请求的格式"),
-        409: _("冲突"),
-        412: _("前提条件不成立"),
-        413: _("请求体过大"),
-        414: _("URI 过长"),
-        415: _("不支持的媒体类型"),
-        422: _("无法处理的请求"),
-        428: _("缺少前提条件"),
-        429: _("请求过于频繁"),
-        431: _("请求头过大"),
-        500: _("服务器内部错误"),
-        501: _("未实现"),
-        503: _("服务不可用"),
-    }
-
-
-def problem(status: int, code: str, detail: str, errors: dict | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": f"urn:duchaa:problem:{code}",
-        "title": _titles().get(status, _("错误")),
-        "status": status,
-        "detail": str(detail),
-        "code": code,
-    }
-    if errors:
-        body["errors"] = errors
-    return body
-
-
-def problem_response(
-    status: int, code: str, detail: str, errors: dict | None = None
-) -> JsonResponse:
-    """A problem answer for code outside DRF (middleware, URL handlers)."""
-    return JsonResponse(
-        problem(status, code, detail, errors),
-        status=status,
-        content_type=PROBLEM_JSON,
-        json_dumps_params={"ensure_ascii": False},
-    )
 
 
 def _field_errors(data: Any) -> dict[str, list[str]]:
@@ -101,20 +53,37 @@ def _rollback_unless_non_atomic(view: Any) -> None:
         set_rollback()
 
 
+def _domain_response(exc: DomainError) -> Response:
+    status = STATUS[exc.code]
+    if isinstance(exc, Throttled):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.wait)))}
+        body = problem(status, exc.code, str(exc.message))
+        return Response(body, status=status, headers=headers, content_type=PROBLEM_JSON)
+    if exc.errors:
+        errors = {field: [str(m) for m in messages] for field, messages in exc.errors.items()}
+        body = problem(status, exc.code, _("提交的数据有误。"), errors)
+    else:
+        body = problem(status, exc.code, str(exc.message))
+    return Response(body, status=status, content_type=PROBLEM_JSON)
+
+
 def problem_exception_handler(exc: Exception, context: dict) -> Response:
-    """DRF's handling of errors (statuses, auth and retry headers, rollback) as problem+json."""
+    """DRF's handling of errors (statuses, auth and retry headers, rollback) as problem+json;
+    the domain's own errors get their status here, from their code."""
     _rollback_unless_non_atomic(context.get("view"))
+    if isinstance(exc, DomainError):
+        return _domain_response(exc)
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         exc = exceptions.NotFound()
     elif isinstance(exc, IntegrityError):
         # A uniqueness or reference rule of the database: the request conflicts with data.
-        exc = Conflict()
+        return _domain_response(DomainError(code=ErrorCode.CONFLICT))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):
         log.error("Unhandled error in API view", exc_info=exc)
         return Response(
-            problem(500, "server_error", _("服务器内部错误。")),
+            problem(500, ErrorCode.SERVER_ERROR, _("服务器内部错误。")),
             status=500,
             content_type=PROBLEM_JSON,
         )
@@ -126,7 +95,7 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response:
     status = exc.status_code
     if isinstance(exc, exceptions.ValidationError):
         code = _first_code(exc.get_codes())
-        code = "invalid" if code in {"required", "invalid", "null", "blank"} else code
+        code = ErrorCode.INVALID if code in {"required", "invalid", "null", "blank"} else code
         body = problem(status, code, _("提交的数据有误。"), _field_errors(exc.detail))
     elif isinstance(exc.detail, dict | list):
         body = problem(

@@ -12,17 +12,15 @@ remembered key always means the change happened.
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from audits.errors import Conflict, DomainError, Unprocessable
+from audits.errors import Conflict, DomainError, ErrorCode, Unprocessable
 from audits.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -31,18 +29,15 @@ LOCK_NOT_AVAILABLE = "55P03"
 
 
 class InvalidKey(DomainError):
-    default_detail = _("Idempotency-Key 须为 1 到 255 个字符。")
-    default_code = "invalid_idempotency_key"
+    code = ErrorCode.INVALID_IDEMPOTENCY_KEY
 
 
 class KeyReused(Unprocessable):
-    default_detail = _("该 Idempotency-Key 已用于另一个请求。")
-    default_code = "idempotency_key_reused"
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
 class InProgress(Conflict):
-    default_detail = _("相同 Idempotency-Key 的请求仍在处理中。")
-    default_code = "idempotency_in_progress"
+    code = ErrorCode.IDEMPOTENCY_IN_PROGRESS
 
 
 class _Replay(Exception):
@@ -182,10 +177,3 @@ class IdempotencyMixin:
             # view with its own transactions) gives the key back; a rollback takes it anyway.
             records.delete()
         return super().finalize_response(request, response, *args, **kwargs)
-
-
-def purge_idempotency_records(*, older_than: timedelta) -> int:
-    """Forget keys older than `older_than` (kept at least 24 h, per the contract)."""
-    cutoff = timezone.now() - max(older_than, timedelta(hours=24))
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted

@@ -6,12 +6,12 @@ from rest_framework.response import Response
 
 from audits.api import inspection_serializers as io
 from audits.api.base import Endpoint
-from audits.api.photo_views import PhotoOut
+from audits.api.photo_serializers import PhotoOut
 from audits.api.serializers import NotificationOut, UnitOut
 from audits.api.util import valid
-from audits.selectors.inspections import note_secret_reads
 from audits.selectors.photos import for_reader
 from audits.selectors.sync import sync_page
+from audits.services.visits import visit_read_record
 
 
 class SyncParams(s.Serializer):
@@ -59,7 +59,7 @@ class SyncView(Endpoint):
     def get(self, request):
         params = valid(SyncParams, request.query_params)
         page = sync_page(request.user, params.get("cursor"), params["limit"])
-        note_secret_reads(request.user, page.changes["visits"])
+        visit_read_record(actor=request.user, visits=page.changes["visits"])
         for_reader(request.user, page.changes["photos"])
         changes = {
             kind: OUT[kind](rows, many=True, context={"request": request}).data

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from rest_framework import serializers as s
 from rest_framework.response import Response
 
-from audits.errors import ID_UNUSABLE, unusable_id_message
+from audits.errors import MESSAGES, ErrorCode
 from audits.models import User
 from audits.visibility import visible
 
@@ -27,7 +27,8 @@ class ClientId(s.UUIDField):
         except s.ValidationError:
             value = None
         if value is None or value.int in self.RESERVED:
-            raise s.ValidationError(unusable_id_message(), code=ID_UNUSABLE)
+            code = ErrorCode.ID_UNUSABLE
+            raise s.ValidationError(MESSAGES[code], code=code)
         return value
 
 

@@ -1,15 +1,14 @@
 """Reads of campaigns, visits and findings; all start from `visibility.visible`."""
 
-from collections.abc import Iterable
+from uuid import UUID
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from audits.choices import FindingStatus, Mode, VisitStatus
+from audits.choices import FindingStatus
 from audits.models import Campaign, Finding, Photo, Unit, User, Visit
-from audits.trail.events import record_events
-from audits.visibility import my_teams, visible
+from audits.visibility import visible
 
 
 def campaigns_for(user: User, *, mode: str | None = None) -> QuerySet[Campaign]:
@@ -18,7 +17,11 @@ def campaigns_for(user: User, *, mode: str | None = None) -> QuerySet[Campaign]:
 
 
 def visits_for(
-    user: User, *, status: str | None = None, campaign=None, team=None
+    user: User,
+    *,
+    status: str | None = None,
+    campaign: UUID | None = None,
+    team: UUID | None = None,
 ) -> QuerySet[Visit]:
     qs = visible(user, Visit).select_related("campaign", "target")
     if status:
@@ -33,8 +36,8 @@ def visits_for(
 def findings_for(
     user: User,
     *,
-    visit=None,
-    campaign=None,
+    visit: UUID | None = None,
+    campaign: UUID | None = None,
     unit: Unit | None = None,
     status: str | None = None,
     severity: str | None = None,
@@ -77,40 +80,4 @@ def with_related_ids(qs: QuerySet[Finding]) -> QuerySet[Finding]:
     return qs.annotate(
         official_ids=ArraySubquery(officials.order_by("official_id").values("official_id")),
         photo_ids=ArraySubquery(photos.order_by("created_at", "id").values("id")),
-    )
-
-
-def note_secret_reads(user: User, visits: Iterable[Visit]) -> None:
-    """Audit every read of an unannounced visit before it is closed, by anyone off its team.
-
-    Their campaign is noted too: who looked, and when, is for the auditors to see.
-    """
-    visits = [
-        v
-        for v in visits
-        if v.campaign.mode == Mode.UNANNOUNCED
-        and v.status not in (VisitStatus.CLOSED, VisitStatus.CANCELLED)
-    ]
-    if not visits:
-        return
-    mine = set(my_teams(user).values_list("pk", flat=True))
-    read = [v for v in visits if v.team_id not in mine]
-    record_events(action="visit.read", object_type="visit", object_ids=[str(v.pk) for v in read])
-
-
-def note_secret_campaign_reads(user: User, campaigns: Iterable[Campaign]) -> None:
-    """The same for campaigns: an unannounced campaign with visits still open."""
-    campaigns = [c for c in campaigns if c.mode == Mode.UNANNOUNCED]
-    if not campaigns:
-        return
-    open_ones = set(
-        Visit.objects.filter(campaign__in=campaigns)
-        .exclude(status__in=[VisitStatus.CLOSED, VisitStatus.CANCELLED])
-        .exclude(team__in=my_teams(user))
-        .values_list("campaign_id", flat=True)
-    )
-    read = [c for c in campaigns if c.pk in open_ones]
-    # A campaign whose open visits all belong to the reader's team is the team's own work.
-    record_events(
-        action="campaign.read", object_type="campaign", object_ids=[str(c.pk) for c in read]
     )

@@ -3,7 +3,7 @@
 import hashlib
 import math
 import unicodedata
-from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -11,52 +11,32 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from audits import ratelimit
-from audits.errors import DomainError
+from audits import ratelimit, tokens
+from audits.errors import ErrorCode, NotAuthenticated, Throttled
 from audits.models import DeviceSession, User
 from audits.services.common import acting
 from audits.trail import context
 from audits.trail.events import record_event
 
 
-class BadCredentials(DomainError):
-    status_code = 401
-    default_detail = _("用户名或密码错误。")
-    default_code = "bad_credentials"
+class BadCredentials(NotAuthenticated):
+    code = ErrorCode.BAD_CREDENTIALS
 
 
-class SignInThrottled(DomainError):
-    status_code = 429
-    default_detail = _("登录尝试过于频繁，请稍后再试。")
-    default_code = "throttled"
-
+class SignInThrottled(Throttled):
     def __init__(self, wait: float) -> None:
-        self.wait = max(1, math.ceil(wait))
-        detail = _("登录尝试过于频繁，请在 %(seconds)d 秒后再试。") % {"seconds": self.wait}
-        super().__init__(detail)
+        wait = max(1, math.ceil(wait))
+        super().__init__(
+            _("登录尝试过于频繁，请在 %(seconds)d 秒后再试。") % {"seconds": wait}, wait=wait
+        )
 
 
-class BadRefreshToken(DomainError):
-    status_code = 401
-    default_detail = _("刷新令牌无效或已失效。")
-    default_code = "token_not_valid"
+class BadRefreshToken(NotAuthenticated):
+    code = ErrorCode.TOKEN_NOT_VALID
 
-
-@dataclass(frozen=True)
-class TokenPair:
-    access: str
-    refresh: str
-
-
-def _issue(session: DeviceSession) -> TokenPair:
-    refresh = RefreshToken.for_user(session.user)
-    refresh["sid"] = str(session.id)
-    refresh["device_id"] = session.device_id
-    session.refresh_jti = refresh["jti"]
-    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+    def __init__(self) -> None:
+        super().__init__(_("刷新令牌无效或已失效。"))
 
 
 def normalize_username(raw: str) -> str:
@@ -67,7 +47,7 @@ def normalize_username(raw: str) -> str:
     throttles as it is for the form. Case is kept: Django's backend matches names exactly.
     """
     name = raw.strip()
-    if len(name) > User._meta.get_field("username").max_length:
+    if len(name) > (User._meta.get_field("username").max_length or 0):
         # No such user can exist; like Django's form, do not spend NFKC on the long input.
         return name
     return unicodedata.normalize("NFKC", name).strip()
@@ -128,7 +108,7 @@ def _known(ident: str, address: str) -> str:
 
 def session_login(
     *, username: str, password: str, device_id: str, address: str | None = None
-) -> TokenPair:
+) -> tokens.TokenPair:
     """Sign in on a device (see `user_sign_in`) and open its device session."""
     user = user_sign_in(
         username=username, password=password, address=address, via="api", device_id=device_id
@@ -139,7 +119,7 @@ def session_login(
         context.action("auth.login"),
     ):
         session = DeviceSession(user=user, device_id=device_id)
-        pair = _issue(session)
+        pair = tokens.issue(session)
         session.save()
     return pair
 
@@ -152,7 +132,7 @@ def web_session_open(*, user: User) -> None:
         )
 
 
-def session_refresh(*, refresh: str) -> TokenPair:
+def session_refresh(*, refresh: str) -> tokens.TokenPair:
     """Rotate: the presented refresh token is spent; a replayed one revokes the session."""
     token = _decode(refresh)
     pair = None
@@ -160,20 +140,20 @@ def session_refresh(*, refresh: str) -> TokenPair:
         session = (
             DeviceSession.objects.select_for_update()
             .select_related("user")
-            .filter(id=token.get("sid"))
+            .filter(id=token.session_id)
             .first()
         )
         if session is None or session.revoked_at or not session.user.is_active:
             raise BadRefreshToken()
         with context.user_context(session.user, device_id=session.device_id):
-            if session.refresh_jti != token.get("jti"):
+            if session.refresh_jti != token.jti:
                 # A spent token came back: someone holds a copy. End the session for both.
                 with context.action("auth.refresh_reused"):
                     session.revoked_at, session.revoked_reason = timezone.now(), "reuse"
                     session.save(update_fields=["revoked_at", "revoked_reason"])
             else:
                 with context.action("auth.refresh"):
-                    pair = _issue(session)
+                    pair = tokens.issue(session)
                     session.refreshed_at = timezone.now()
                     session.save(update_fields=["refresh_jti", "refreshed_at"])
     if pair is None:
@@ -188,7 +168,7 @@ def session_logout(*, refresh: str, user: User | None = None) -> None:
         session = (
             DeviceSession.objects.select_for_update()
             .select_related("user")
-            .filter(id=token.get("sid"))
+            .filter(id=token.session_id)
             .first()
         )
         if session is None or (user is not None and session.user_id != user.pk):
@@ -203,17 +183,20 @@ def session_logout(*, refresh: str, user: User | None = None) -> None:
             session.save(update_fields=["revoked_at", "revoked_reason"])
 
 
-def expire_idle_sessions(*, idle_days: int) -> int:
-    """Revoke device sessions not refreshed for `idle_days`; returns how many."""
-    cutoff = timezone.now() - timezone.timedelta(days=idle_days)
+def expire_idle_sessions(*, idle_days: int | None = None) -> int:
+    """Revoke device sessions not refreshed for `idle_days` (default DEVICE_SESSION_IDLE_DAYS);
+    returns how many."""
+    if idle_days is None:
+        idle_days = settings.DEVICE_SESSION_IDLE_DAYS
+    cutoff = timezone.now() - timedelta(days=idle_days)
     with transaction.atomic(), context.action("auth.session_expired"):
         return DeviceSession.objects.filter(
             revoked_at__isnull=True, refreshed_at__lt=cutoff
         ).update(revoked_at=timezone.now(), revoked_reason="idle")
 
 
-def _decode(raw: str) -> RefreshToken:
+def _decode(raw: str) -> tokens.RefreshClaims:
     try:
-        return RefreshToken(raw)
-    except TokenError as exc:
+        return tokens.read_refresh(raw)
+    except tokens.Unreadable as exc:
         raise BadRefreshToken() from exc

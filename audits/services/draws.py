@@ -10,17 +10,17 @@ import hashlib
 import secrets
 import uuid
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from audits.choices import Level, VisitStatus
 from audits.conflicts import check_assignment, conflicted_counties, county_of_path
-from audits.errors import Conflict, DomainError, WrongState
+from audits.errors import Conflict, DomainError, ErrorCode, Forbidden, Invalid, NotFound, WrongState
 from audits.models import Campaign, Draw, Team, Unit, User, Visit
 from audits.permissions import plans
 from audits.services.common import acting, create_or_replay
@@ -31,7 +31,7 @@ SEED_MIN, SEED_MAX = 8, 128
 
 # The depth of each level in the tree (city 0 … village/community 3): a frame holds units
 # strictly below the frame unit.
-LEVEL_DEPTH = {
+LEVEL_DEPTH: dict[str, int] = {
     Level.CITY: 0,
     Level.COUNTY: 1,
     Level.ZONE: 1,
@@ -99,7 +99,7 @@ def check_window(campaign: Campaign, start: datetime, end: datetime) -> None:
     if end < start:
         errors["window_end"] = [_("窗口结束不能早于开始。")]
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
 
 
 def conflict_day(campaign: Campaign) -> date:
@@ -117,7 +117,7 @@ def _locked_campaign(campaign: Campaign) -> Campaign:
     )
 
 
-def _taken_targets(campaign: Campaign):
+def _taken_targets(campaign: Campaign) -> QuerySet[Visit, Any]:
     return (
         Visit.objects.filter(campaign=campaign)
         .exclude(status=VisitStatus.CANCELLED)
@@ -136,7 +136,7 @@ def previous_campaign(campaign: Campaign) -> Campaign | None:
     )
 
 
-def _returns(campaign: Campaign) -> set[tuple[object, str]]:
+def _returns(campaign: Campaign) -> set[tuple[object, str | None]]:
     """(team id, county code) pairs visited in the previous campaign of the owner unit."""
     prev = previous_campaign(campaign)
     if prev is None:
@@ -149,7 +149,7 @@ def _returns(campaign: Campaign) -> set[tuple[object, str]]:
     return {(team_id, county_of_path(path)) for team_id, path in rows}
 
 
-def _frame(campaign: Campaign, frame_unit: Unit, level: str) -> dict[str, tuple[object, str]]:
+def _frame(campaign: Campaign, frame_unit: Unit, level: str) -> dict[str, tuple[uuid.UUID, str]]:
     """{code: (unit id, path)} of the units of `level` under `frame_unit` not yet targeted."""
     rows = (
         Unit.objects.filter(level=level, path__startswith=frame_unit.path)
@@ -164,17 +164,17 @@ def _check_request(
     actor: User, campaign: Campaign, frame_unit: Unit, level: str, size: int, seed: str | None
 ) -> None:
     if not plans(actor, campaign):
-        raise PermissionDenied(_("只有本专题的组织部门可以抽取检查对象。"))
+        raise Forbidden(_("只有本专题的组织部门可以抽取检查对象。"))
     if Draw.objects.filter(campaign_id=campaign.pk).exists():
-        raise WrongState(_("本专题已经抽取过检查对象（already drawn）。"), code="already_drawn")
+        raise WrongState(code=ErrorCode.ALREADY_DRAWN)
     if not campaign.unit.contains(frame_unit):
-        raise DomainError(_("抽样范围须在本专题所属单位之内。"), code="frame_outside_campaign")
+        raise DomainError(code=ErrorCode.FRAME_OUTSIDE_CAMPAIGN)
     if level not in LEVEL_DEPTH or LEVEL_DEPTH[level] <= frame_unit.depth:
-        raise DomainError(_("抽取层级须低于抽样范围单位的层级。"), code="level_not_below_frame")
+        raise DomainError(code=ErrorCode.LEVEL_NOT_BELOW_FRAME)
     if not isinstance(size, int) or size < 1:
-        raise DomainError(_("抽取数量须为正整数。"), code="bad_size")
+        raise DomainError(code=ErrorCode.BAD_SIZE)
     if seed is not None and (problem := seed_problem(seed)) is not None:
-        raise DomainError(problem, code="bad_seed")
+        raise DomainError(problem, code=ErrorCode.BAD_SEED)
 
 
 def _teams(campaign: Campaign, teams: list[Team] | None) -> list[Team]:
@@ -183,7 +183,7 @@ def _teams(campaign: Campaign, teams: list[Team] | None) -> list[Team]:
     else:
         chosen = list({t.pk: t for t in teams}.values())
     if not chosen:
-        raise Conflict(_("没有可用的暗访组，请先组建暗访组。"), code="no_teams")
+        raise Conflict(code=ErrorCode.NO_TEAMS)
     return sorted(chosen, key=lambda t: str(t.pk))
 
 
@@ -193,7 +193,7 @@ def assign(
     teams: list[Team],
     counties: dict[str, str | None],
     conflicted: dict[object, set[str]],
-    returns: set[tuple[object, str]],
+    returns: set[tuple[object, str | None]],
 ) -> tuple[list[tuple[str, Team]], list[dict]]:
     """Walk the ranking: ([(code, team)] taken in rank order, skipped). No queries.
 
@@ -241,7 +241,7 @@ def campaign_draw(
             raise DomainError(
                 _("抽样范围内只有 %(n)d 个可抽取的单位，少于抽取数量 %(size)d。")
                 % {"n": len(frame), "size": size},
-                code="frame_too_small",
+                code=ErrorCode.FRAME_TOO_SMALL,
             )
         teams = _teams(campaign, teams)
         seed = seed if seed is not None else new_seed()
@@ -292,7 +292,7 @@ def draw_reveal(*, campaign: Campaign, today: date) -> dict:
     if not today > campaign.ends_on:
         raise Conflict(
             _("专题结束（%(day)s）之后才公开抽签种子。") % {"day": campaign.ends_on},
-            code="draw_sealed",
+            code=ErrorCode.DRAW_SEALED,
         )
     units = {u.pk: u for u in Unit.objects.filter(pk__in=draw.targets)}
     return {
@@ -344,16 +344,16 @@ def visit_add(
     def create() -> Visit:
         locked = _locked_campaign(campaign)
         if not plans(actor, locked):
-            raise PermissionDenied(_("只有本专题的组织部门可以安排检查。"))
+            raise Forbidden(_("只有本专题的组织部门可以安排检查。"))
         if not locked.unit.contains(target):
-            raise DomainError(_("检查对象须在本专题所属单位之内。"), code="target_outside_campaign")
+            raise DomainError(code=ErrorCode.TARGET_OUTSIDE_CAMPAIGN)
         check_window(locked, start, end)
         if _taken_targets(locked).filter(target_id=target.pk).exists():
-            raise Conflict(_("本专题已安排对该单位的检查。"), code="already_targeted")
+            raise Conflict(code=ErrorCode.ALREADY_TARGETED)
         check_assignment(team, target, on=conflict_day(locked))
         return Visit.objects.create(id=visit_id or uuid.uuid4(), **fields)
 
     with acting(actor, "visit.add"):
         if not plans(actor, campaign):
-            raise PermissionDenied(_("只有本专题的组织部门可以安排检查。"))
+            raise Forbidden(_("只有本专题的组织部门可以安排检查。"))
         return create_or_replay(actor, Visit, visit_id, fields, create)

@@ -10,11 +10,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from audits import dates
 from audits.choices import FindingStatus, Role, VisitStatus
-from audits.errors import WrongState
+from audits.errors import ErrorCode, Forbidden, Invalid, WrongState
 from audits.models import (
     ChecklistItem,
     Finding,
@@ -27,23 +26,12 @@ from audits.models import (
 from audits.permissions import answers_for, inspects, plans
 from audits.services.common import acting, bump, check_version, create_or_replay, locked
 from audits.services.notifications import notify
-from audits.services.photos import attached_photos
+from audits.services.photos.attaching import attached_photos
 from audits.services.sync_marks import touch_photos_of
 from audits.visibility import visible
 
-EDITABLE = (
-    "checklist_item",
-    "severity",
-    "title",
-    "description",
-    "measured_value",
-    "responsible_unit",
-    "responsible_officials",
-    "observed_at",
-)
 
-
-def _finding(actor: User, finding_id) -> Finding:
+def _finding(actor: User, finding_id: uuid.UUID) -> Finding:
     qs = visible(actor, Finding).select_related(
         "visit__campaign__unit", "visit__team", "visit__target", "responsible_unit"
     )
@@ -76,7 +64,7 @@ def _check_fields(visit: Visit, fields: dict) -> None:
     ):
         errors["responsible_unit"] = [_("责任单位须是被检查单位或其上下级。")]
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
 
 
 def finding_create(
@@ -111,7 +99,7 @@ def finding_create(
             visible(actor, Visit).select_related("campaign", "team", "target"), visit.pk
         )
         if not inspects(actor, locked_visit):
-            raise PermissionDenied(_("只有本组成员可以记录问题。"))
+            raise Forbidden(_("只有本组成员可以记录问题。"))
         if locked_visit.status != VisitStatus.IN_PROGRESS:
             raise WrongState(_("只能在进行中的检查上记录问题。"))
         _check_fields(locked_visit, fields)
@@ -125,12 +113,14 @@ def finding_create(
         )
 
 
-def finding_update(*, actor: User, finding_id, if_match: str | None, changes: dict) -> Finding:
+def finding_update(
+    *, actor: User, finding_id: uuid.UUID, if_match: str | None, changes: dict
+) -> Finding:
     """The team edits a draft; `If-Match` must carry the version it edited."""
     with acting(actor, "finding.update"):
         finding = _finding(actor, finding_id)
         if not inspects(actor, finding.visit):
-            raise PermissionDenied(_("只有本组成员可以修改问题。"))
+            raise Forbidden(_("只有本组成员可以修改问题。"))
         check_version(finding, if_match)
         _expect(finding, FindingStatus.DRAFT)
         _check_fields(finding.visit, changes)
@@ -143,41 +133,41 @@ def finding_update(*, actor: User, finding_id, if_match: str | None, changes: di
     return finding
 
 
-def _review(actor: User, finding_id, verb: str, to: str) -> Finding:
+def _review(actor: User, finding_id: uuid.UUID, verb: str, to: str) -> Finding:
     with acting(actor, verb):
         finding = _finding(actor, finding_id)
         if not plans(actor, finding.visit.campaign):
-            raise PermissionDenied(_("只有本专题的组织部门可以审核问题。"))
+            raise Forbidden(_("只有本专题的组织部门可以审核问题。"))
         _expect(finding, FindingStatus.SUBMITTED)
         finding.status = to
         bump(finding, "status")
     return finding
 
 
-def finding_confirm(*, actor: User, finding_id) -> Finding:
+def finding_confirm(*, actor: User, finding_id: uuid.UUID) -> Finding:
     return _review(actor, finding_id, "finding.confirm", FindingStatus.CONFIRMED)
 
 
-def finding_dismiss(*, actor: User, finding_id) -> Finding:
+def finding_dismiss(*, actor: User, finding_id: uuid.UUID) -> Finding:
     return _review(actor, finding_id, "finding.dismiss", FindingStatus.DISMISSED)
 
 
 def _future(day: date, field: str = "rectify_by") -> None:
     problem = dates.deadline_problem(day, timezone.localdate())
     if problem:
-        raise ValidationError({field: [problem]})
+        raise Invalid({field: [problem]})
 
 
-def finding_publish(*, actor: User, finding_id, rectify_by: date) -> Finding:
+def finding_publish(*, actor: User, finding_id: uuid.UUID, rectify_by: date) -> Finding:
     """Make a confirmed finding known to its unit, with a deadline; the unit is notified."""
     _future(rectify_by)
     with acting(actor, "finding.publish"):
         finding = _finding(actor, finding_id)
         if not plans(actor, finding.visit.campaign):
-            raise PermissionDenied(_("只有本专题的组织部门可以通报问题。"))
+            raise Forbidden(_("只有本专题的组织部门可以通报问题。"))
         _expect(finding, FindingStatus.CONFIRMED)
         if finding.visit.status != VisitStatus.CLOSED:
-            raise WrongState(_("检查结束后才能通报问题。"), code="visit_not_closed")
+            raise WrongState(code=ErrorCode.VISIT_NOT_CLOSED)
         finding.status, finding.rectify_by = FindingStatus.PUBLISHED, rectify_by
         finding.published_at = timezone.now()
         bump(finding, "status", "rectify_by", "published_at")
@@ -192,12 +182,12 @@ def finding_publish(*, actor: User, finding_id, rectify_by: date) -> Finding:
 
 
 def rectification_submit(
-    *, actor: User, finding_id, report: str, photos: list[uuid.UUID]
+    *, actor: User, finding_id: uuid.UUID, report: str, photos: list[uuid.UUID]
 ) -> Rectification:
     with acting(actor, "finding.rectification"):
         finding = _finding(actor, finding_id)
         if not answers_for(actor, finding):
-            raise PermissionDenied(_("只有责任单位可以报送整改。"))
+            raise Forbidden(_("只有责任单位可以报送整改。"))
         _expect(finding, FindingStatus.PUBLISHED, FindingStatus.RETURNED)
         photos = attached_photos(finding, photos, actor)
         rectification = Rectification.objects.create(
@@ -209,19 +199,19 @@ def rectification_submit(
 
 
 def rectification_verify(
-    *, actor: User, finding_id, accepted: bool, comment: str, rectify_by: date | None
+    *, actor: User, finding_id: uuid.UUID, accepted: bool, comment: str, rectify_by: date | None
 ) -> Finding:
     """A planner accepts the rectification, or returns it with a new deadline."""
     if not accepted:
         if rectify_by is None:
-            raise ValidationError({"rectify_by": [_("退回整改须给出新的期限。")]})
+            raise Invalid({"rectify_by": [_("退回整改须给出新的期限。")]})
         _future(rectify_by)
     with acting(actor, "finding.verify"):
         finding = _finding(actor, finding_id)
         if not plans(actor, finding.visit.campaign):
-            raise PermissionDenied(_("只有本专题的组织部门可以验收整改。"))
+            raise Forbidden(_("只有本专题的组织部门可以验收整改。"))
         _expect(finding, FindingStatus.RECTIFICATION_SUBMITTED)
-        latest = finding.rectifications.select_for_update().order_by("-submitted_at").first()
+        latest = finding.rectifications.select_for_update().latest("submitted_at")
         latest.accepted, latest.comment = accepted, comment
         latest.reviewed_by, latest.reviewed_at = actor, timezone.now()
         latest.save(update_fields=["accepted", "comment", "reviewed_by", "reviewed_at"])
@@ -229,6 +219,7 @@ def rectification_verify(
             finding.status = FindingStatus.VERIFIED
             bump(finding, "status")
         else:
+            assert rectify_by is not None  # a return without a deadline was refused above
             finding.status, finding.rectify_by = FindingStatus.RETURNED, rectify_by
             bump(finding, "status", "rectify_by")
             _notify_unit(

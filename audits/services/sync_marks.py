@@ -9,12 +9,13 @@ from audits.models import Finding, Photo, SyncRemoval, Visit
 
 def visit_left_view(visit: Visit, user_ids: Iterable[int]) -> None:
     """These users may no longer see the visit: tell their apps to drop it and its findings."""
+    users = list(user_ids)  # read once: any iterable will do, a generator included
     finding_ids = list(Finding.objects.filter(visit=visit).values_list("pk", flat=True))
     SyncRemoval.objects.bulk_create(
-        [SyncRemoval(user_id=u, object_type="visit", object_id=visit.pk) for u in user_ids]
+        [SyncRemoval(user_id=u, object_type="visit", object_id=visit.pk) for u in users]
         + [
             SyncRemoval(user_id=u, object_type="finding", object_id=f)
-            for u in user_ids
+            for u in users
             for f in finding_ids
         ]
     )

@@ -1,4 +1,4 @@
-"""Reviewing the trail: who may, the filters of the contract, rows for the API, page and CSV."""
+"""Reviewing the trail: the filters of the contract, rows for the API, page and CSV."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
 
 from audits import dates
+from audits.errors import Invalid
 from audits.models import AuditEvent, User
 from audits.models.trail import AuditSeal
-from audits.visibility import reviews_trail, visible
+from audits.visibility import visible
 
 FILTERS = ("actor", "action", "object_type", "object_id", "from", "to")
 MAX_FILTER_CHARS = 1000
@@ -35,11 +35,6 @@ CSV_COLUMNS = (
     "after",
     "hash",
 )
-
-
-def may_review(user: Any) -> bool:
-    """Only auditors review the trail; to everyone else every audit path is a 404."""
-    return reviews_trail(user)
 
 
 def parse_filters(params: Any) -> dict[str, Any]:
@@ -68,7 +63,7 @@ def parse_filters(params: Any) -> dict[str, Any]:
         else:
             out[name] = value
     if errors:
-        raise ValidationError(errors)
+        raise Invalid(errors)
     return out
 
 

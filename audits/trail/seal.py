@@ -108,16 +108,6 @@ def head_at(tree_size: int) -> SignedHead | None:
         return _head(cursor.fetchone())
 
 
-def head_on_or_before(moment: datetime) -> SignedHead | None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {_HEAD_COLUMNS} FROM audit_head"  # noqa: S608
-            " WHERE signed_at <= %s ORDER BY tree_size DESC LIMIT 1",
-            [moment],
-        )
-        return _head(cursor.fetchone())
-
-
 def subtree_hasher(cursor: Any) -> merkle.Hasher:
     """Hashes of perfect subtrees: stored nodes, else recomputed from the sealed leaves."""
 

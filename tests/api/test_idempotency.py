@@ -6,9 +6,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from audits.api.replay import purge_idempotency_records
 from audits.choices import Role
 from audits.models import Campaign, IdempotencyRecord
+from audits.services.maintenance import idempotency_purge
 from tests.conftest import bearer, database_url_for
 from tests.factories import ChecklistFactory, UserFactory, tree
 
@@ -131,14 +131,14 @@ def test_old_keys_are_purged_but_never_before_a_day(setting):
         HTTP_IDEMPOTENCY_KEY="old",
     )
     IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=30))
-    assert purge_idempotency_records(older_than=timedelta(hours=1)) == 1
+    assert idempotency_purge(older_than=timedelta(hours=1)) == 1
     bearer(planner).post(
         "/api/v1/campaigns",
         campaign_body(units, checklist, title="新"),
         format="json",
         HTTP_IDEMPOTENCY_KEY="new",
     )
-    assert purge_idempotency_records(older_than=timedelta(hours=1)) == 0
+    assert idempotency_purge(older_than=timedelta(hours=1)) == 0
 
 
 @pytest.mark.django_db(transaction=True)

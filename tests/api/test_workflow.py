@@ -292,6 +292,21 @@ def test_reading_a_secret_visit_off_the_team_is_audited(world):
     assert not AuditEvent.objects.filter(seq__gt=start, action="visit.read").exists()
 
 
+def test_reading_a_secret_campaign_off_the_team_is_audited(world):
+    start = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    planner = bearer(world["planner"])
+    assert planner.get(f"/api/v1/campaigns/{world['campaign'].pk}").status_code == 200
+    assert planner.get("/api/v1/campaigns").status_code == 200
+    reads = AuditEvent.objects.filter(seq__gt=start, action="campaign.read")
+    assert [(e.object_id, e.actor_id, e.operation) for e in reads] == [
+        (str(world["campaign"].pk), world["planner"].pk, "read")
+    ] * 2
+    # Its only open visit is the inspector's team's own work: not a read of a secret.
+    start = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    assert bearer(world["inspector"]).get("/api/v1/campaigns").status_code == 200
+    assert not AuditEvent.objects.filter(seq__gt=start, action="campaign.read").exists()
+
+
 def test_overdue_filter(world):
     w = world
     from tests.factories import FindingFactory

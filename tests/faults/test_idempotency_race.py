@@ -193,7 +193,11 @@ def test_a_repeat_while_the_first_still_runs_is_409_and_a_later_one_replays():
             target=lambda: answers.setdefault("first", _post(base, token, "slow", body))
         )
         first.start()
-        time.sleep(0.5)  # the first has claimed the key and sleeps in its view
+        # Sent once the first has claimed the key and written, and sleeps in its view.
+        deadline = time.monotonic() + 30
+        while not _written_and_waiting():
+            assert time.monotonic() < deadline, "the first request never wrote"
+            time.sleep(0.02)
         started = time.monotonic()
         busy = _post(base, token, "slow", body)
         waited = time.monotonic() - started
@@ -212,6 +216,16 @@ def test_a_repeat_while_the_first_still_runs_is_409_and_a_later_one_replays():
     assert IdempotencyRecord.objects.filter(user=user, key="slow").count() == 1
 
 
+def _written_and_waiting() -> bool:
+    """A server process is inside a request transaction that has inserted its unit."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND state = 'idle in transaction' AND query LIKE 'INSERT INTO \"audits_unit\"%%'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
 def test_a_duplicate_of_a_failing_request_runs_as_the_first_one():
     """The first rolls back (it fails after its write): the waiting duplicate runs itself."""
     user = UserFactory(roles=[Role.PLANNER])
@@ -224,7 +238,11 @@ def test_a_duplicate_of_a_failing_request_runs_as_the_first_one():
             )
         )
         first.start()
-        time.sleep(0.3)
+        # Sent once the first holds its claim and has written, uncommitted (it sleeps then).
+        deadline = time.monotonic() + 30
+        while not _written_and_waiting():
+            assert time.monotonic() < deadline, "the first request never wrote"
+            time.sleep(0.02)
         # Another body would be a 422 once the first is remembered; it is not remembered.
         second = _post(base, token, "flaky", {"code": "F0001"})
         first.join()

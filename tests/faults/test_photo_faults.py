@@ -1,7 +1,8 @@
 """Faults: a worker killed mid-photo, and Redis stopped while photos are uploaded.
 
-The worker reads `DUCHAA_TEST_PHOTO_DELAY` (tests only, see docs/PHOTOS.md): it sleeps that
-long after counting an attempt, so that the test can kill it in the middle of a photo.
+The workers killed here run tests/faults/slow_photos.py: the project's tasks, with the
+analysis of a photo made slow (after its attempt is counted), so that the test can kill one
+in the middle of a photo.
 """
 
 import os
@@ -15,10 +16,12 @@ import pytest
 
 from audits import outbox
 from audits.models import OutboxMessage, Photo
+from audits.services.outbox import outbox_sweep
 from tests.photos.helpers import Worker, free_port, post_photo, wait_for, world
 from tests.photos.make_corpus import jpeg
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+SLOW = "tests.faults.slow_photos"
 
 
 def _attempts(photo_id: str) -> int:
@@ -27,7 +30,7 @@ def _attempts(photo_id: str) -> int:
 
 def test_a_pool_process_killed_mid_photo_loses_nothing(settings):
     """acks_late + reject_on_worker_lost: the message goes back, a new process does it."""
-    worker = Worker(pool="prefork", env={"DUCHAA_TEST_PHOTO_DELAY": "2"})
+    worker = Worker(pool="prefork", app=SLOW, env={"SLOW_PHOTO_SECONDS": "2"})
     settings.CELERY_TASK_DEFAULT_QUEUE = worker.queue
     try:
         w = world()
@@ -48,7 +51,7 @@ def test_a_pool_process_killed_mid_photo_loses_nothing(settings):
 
 def test_a_whole_worker_killed_mid_photo_is_swept_to_the_next_one(settings):
     """The message is stuck unacknowledged with the dead worker; the sweeper re-sends it."""
-    first = Worker(env={"DUCHAA_TEST_PHOTO_DELAY": "30"})
+    first = Worker(app=SLOW, env={"SLOW_PHOTO_SECONDS": "30"})
     settings.CELERY_TASK_DEFAULT_QUEUE = first.queue
     w = world()
     photo_id = post_photo(w.client, jpeg(42), finding=w.finding).json()["id"]
@@ -61,7 +64,7 @@ def test_a_whole_worker_killed_mid_photo_is_swept_to_the_next_one(settings):
     second = Worker(queue=first.queue)
     try:
         assert Photo.objects.get(pk=photo_id).status == "pending"
-        assert outbox.sweep(stale_seconds=0) == 1  # what beat runs every 30 s
+        assert outbox_sweep(stale_seconds=0) == 1  # what beat runs every 30 s
         photo = wait_for(
             lambda: Photo.objects.filter(pk=photo_id, status="ready").first(), timeout=60
         )
@@ -152,10 +155,10 @@ def test_uploads_are_accepted_while_redis_is_down_and_processed_after(settings, 
         assert min(timings) < 2
         assert max(timings) < 5
         assert OutboxMessage.objects.filter(kwargs__photo_id__in=ids, relayed_at=None).count() == 3
-        assert outbox.sweep(fresh_seconds=0) == 0  # still down: the sweeper waits too
+        assert outbox_sweep(fresh_seconds=0) == 0  # still down: the sweeper waits too
 
         private_redis.start()
-        assert outbox.sweep(fresh_seconds=0) == 3
+        assert outbox_sweep(fresh_seconds=0) == 3
         wait_for(lambda: Photo.objects.filter(pk__in=ids, status="ready").count() == 3, timeout=90)
         assert not OutboxMessage.objects.filter(done_at=None).exists()
     finally:

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from audits.choices import FindingStatus, Role, VisitStatus
 from audits.models import OutboxMessage, Photo, PhotoUpload
-from audits.services import photos as service
+from audits.services.photos import uploads
 from tests.conftest import bearer
 from tests.photos.helpers import (
     BOUNDARY,
@@ -514,7 +514,14 @@ def test_quota_of_unfinished_uploads(settings):
     assert _open(w.client, jpeg(2), w).status_code == 201
     third = _open(w.client, jpeg(3), w)
     assert third.status_code == 429
-    assert "Retry-After" in third
+    assert third["Retry-After"] == "3600"
+    # The wording DRF's Throttled gave it before the domain raised its own errors.
+    assert third.json()["detail"] == "未完成的上传过多，请先完成或等待其过期。 预计 3600 秒后可用。"
+    data = jpeg(3)
+    body = {"id": str(uuid.uuid4()), "size": len(data), "sha256": sha(data)}
+    body["finding"] = str(w.finding.pk)
+    english = w.client.post("/api/v1/uploads", body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["detail"].endswith(". Expected available in 3600 seconds.")
     # Another user has their own quota.
     assert bearer(w.outsider).post("/api/v1/uploads", {}, format="json").status_code == 400
 
@@ -524,9 +531,9 @@ def test_abandoned_uploads_are_removed_after_the_age_limit():
     data = jpeg(8)
     location = _open(w.client, data, w)["Location"]
     _patch(w.client, location, data[:500], 0)
-    assert service.remove_stale_uploads(max_age_hours=1) == 0
+    assert uploads.uploads_remove_stale(max_age_hours=1) == 0
     PhotoUpload.objects.update(updated_at="2000-01-01T00:00:00Z")
-    assert service.remove_stale_uploads(max_age_hours=1) == 1
+    assert uploads.uploads_remove_stale(max_age_hours=1) == 1
     assert not PhotoUpload.objects.exists()
     assert temp_files() == []
 

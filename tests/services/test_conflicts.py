@@ -14,6 +14,7 @@ from audits.conflicts import (
     team_conflict,
     years_before,
 )
+from audits.problems import STATUS
 from tests.factories import (
     OfficialFactory,
     PositionFactory,
@@ -126,20 +127,22 @@ def test_check_assignment_raises_409_naming_the_rule_and_the_person(units):
     with pytest.raises(ConflictOfInterest) as caught:
         check_assignment(team, units["village_a"], on=ON)
     error = caught.value
-    assert error.status_code == 409
-    assert error.get_codes() == "conflict_of_interest"
+    assert STATUS[error.code] == 409
+    assert error.code == "conflict_of_interest"
     assert error.rule == "home_county"
-    assert "张三" in str(error.detail)
-    assert "home_county" in str(error.detail)
-    assert str(error.detail) == "利益冲突：张三的工作单位与被检查单位在同一县区（规则 home_county）"
+    assert "张三" in str(error.message)
+    assert "home_county" in str(error.message)
+    assert (
+        str(error.message) == "利益冲突：张三的工作单位与被检查单位在同一县区（规则 home_county）"
+    )
 
     other = TeamFactory(lead=lead, members=[])
     held(lead, units["village_b"], end=date(2014, 1, 1))
     with pytest.raises(ConflictOfInterest) as caught:
         check_assignment(other, units["village_b"], on=ON)
     assert caught.value.rule == "recent_position"
-    assert "组长" in str(caught.value.detail)
-    assert "recent_position" in str(caught.value.detail)
+    assert "组长" in str(caught.value.message)
+    assert "recent_position" in str(caught.value.message)
 
 
 def test_conflicted_counties_for_many_teams_in_a_fixed_number_of_queries(

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from audits.choices import Level, Role, Title, VisitStatus
 from audits.conflicts import ConflictOfInterest, county_of
-from audits.errors import Conflict, DomainError, WrongState
+from audits.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, WrongState
 from audits.models import AuditEvent, Checklist, Draw, Unit, Visit
+from audits.problems import STATUS
 from audits.services import draws
 from audits.services.draws import campaign_draw, commitment, draw_reveal, rank, visit_add
 from tests.factories import (
@@ -309,8 +309,8 @@ def test_a_bad_planner_seed_is_refused(world, seed):
             size=3,
             seed=seed,
         )
-    assert caught.value.get_codes() == "bad_seed"
-    assert caught.value.status_code == 400
+    assert caught.value.code == "bad_seed"
+    assert STATUS[caught.value.code] == 400
 
 
 def test_a_second_draw_is_refused(world):
@@ -333,8 +333,8 @@ def test_a_second_draw_is_refused(world):
             size=3,
             seed="another-seed",
         )
-    assert caught.value.status_code == 409
-    assert caught.value.get_codes() == "already_drawn"
+    assert STATUS[caught.value.code] == 409
+    assert caught.value.code == "already_drawn"
     assert Visit.objects.filter(campaign=c).count() == 3
     assert Draw.objects.get(campaign=c).seed == SEED
 
@@ -351,8 +351,8 @@ def test_a_frame_too_small_is_refused_and_nothing_is_created(world):
             size=7,
             seed=SEED,
         )
-    assert caught.value.get_codes() == "frame_too_small"
-    assert caught.value.status_code == 400
+    assert caught.value.code == "frame_too_small"
+    assert STATUS[caught.value.code] == 400
     assert not Visit.objects.filter(campaign=c).exists()
     assert not Draw.objects.filter(campaign=c).exists()
 
@@ -371,7 +371,7 @@ def test_the_frame_must_lie_in_the_campaign_unit_and_the_level_below_it(world):
             size=1,
             seed=SEED,
         )
-    assert caught.value.get_codes() == "frame_outside_campaign"
+    assert caught.value.code == "frame_outside_campaign"
     with pytest.raises(DomainError) as caught:
         campaign_draw(
             actor=planner,
@@ -381,13 +381,13 @@ def test_the_frame_must_lie_in_the_campaign_unit_and_the_level_below_it(world):
             size=1,
             seed=SEED,
         )
-    assert caught.value.get_codes() == "frame_outside_campaign"
+    assert caught.value.code == "frame_outside_campaign"
     for level in (Level.COUNTY, Level.CITY):
         with pytest.raises(DomainError) as caught:
             campaign_draw(
                 actor=planner, campaign=c, frame_unit=county_a, level=level, size=1, seed=SEED
             )
-        assert caught.value.get_codes() == "level_not_below_frame"
+        assert caught.value.code == "level_not_below_frame"
 
 
 def test_only_planners_of_the_campaign_may_draw(world):
@@ -397,7 +397,7 @@ def test_only_planners_of_the_campaign_may_draw(world):
         person(world["city"], roles=[Role.INSPECTOR]),
         person(world["counties"]["B"], roles=[Role.PLANNER]),
     ):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(Forbidden):
             campaign_draw(
                 actor=actor,
                 campaign=c,
@@ -420,7 +420,7 @@ def test_no_teams_is_refused(world):
             size=1,
             seed=SEED,
         )
-    assert caught.value.get_codes() == "no_teams"
+    assert caught.value.code == "no_teams"
     team(world["city"])  # owned by the city, not by the campaign's county
     with pytest.raises(Conflict):
         campaign_draw(
@@ -660,11 +660,11 @@ def test_a_manual_visit_with_a_conflict_of_interest_is_refused(world):
     crew = team(city, person(v["A"][0].parent, "张三"))
     with pytest.raises(ConflictOfInterest) as caught:
         visit_add(actor=world["planner"], campaign=c, target=v["A"][4], team=crew)
-    assert caught.value.status_code == 409
-    assert caught.value.get_codes() == "conflict_of_interest"
+    assert STATUS[caught.value.code] == 409
+    assert caught.value.code == "conflict_of_interest"
     assert caught.value.rule == "home_county"
-    assert "张三" in str(caught.value.detail)
-    assert "home_county" in str(caught.value.detail)
+    assert "张三" in str(caught.value.message)
+    assert "home_county" in str(caught.value.message)
 
     former = person(city, "李四")
     held(former, v["B"][0], end=START - timedelta(days=2 * 365))
@@ -672,7 +672,7 @@ def test_a_manual_visit_with_a_conflict_of_interest_is_refused(world):
     with pytest.raises(ConflictOfInterest) as caught:
         visit_add(actor=world["planner"], campaign=c, target=v["B"][5], team=other)
     assert caught.value.rule == "recent_position"
-    assert "李四" in str(caught.value.detail)
+    assert "李四" in str(caught.value.message)
     assert not Visit.objects.filter(campaign=c).exists()
 
 
@@ -701,7 +701,7 @@ def test_a_manual_visit_is_not_drawn_and_can_be_repeated(world):
             team=team(world["city"]),
             visit_id=visit_id,
         )
-    assert caught.value.get_codes() == "id_conflict"
+    assert caught.value.code == "id_conflict"
     assert AuditEvent.objects.filter(action="visit.add", object_id=str(visit_id)).exists()
 
 
@@ -712,8 +712,8 @@ def test_a_unit_is_targeted_once_per_campaign(world):
     first, _ = visit_add(actor=world["planner"], campaign=c, target=target, team=crew)
     with pytest.raises(Conflict) as caught:
         visit_add(actor=world["planner"], campaign=c, target=target, team=crew)
-    assert caught.value.get_codes() == "already_targeted"
-    assert caught.value.status_code == 409
+    assert caught.value.code == "already_targeted"
+    assert STATUS[caught.value.code] == 409
     Visit.objects.filter(pk=first.pk).update(status=VisitStatus.CANCELLED)
     visit_add(actor=world["planner"], campaign=c, target=target, team=crew)
 
@@ -732,7 +732,7 @@ def test_a_unit_is_targeted_once_per_campaign(world):
             target=Unit.objects.get(pk=drawn.targets[0]),
             team=crew,
         )
-    assert caught.value.get_codes() == "already_targeted"
+    assert caught.value.code == "already_targeted"
 
 
 def test_a_manual_visit_window_lies_inside_the_campaign(world):
@@ -740,10 +740,10 @@ def test_a_manual_visit_window_lies_inside_the_campaign(world):
     crew = team(world["city"])
     target = world["villages"]["B"][3]
     early = datetime(2015, 5, 31, 23, 0, tzinfo=SHANGHAI)
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(Invalid) as caught:
         visit_add(actor=world["planner"], campaign=c, target=target, team=crew, window_start=early)
-    assert "window_start" in caught.value.detail
-    with pytest.raises(ValidationError) as caught:
+    assert "window_start" in caught.value.errors
+    with pytest.raises(Invalid) as caught:
         visit_add(
             actor=world["planner"],
             campaign=c,
@@ -752,7 +752,7 @@ def test_a_manual_visit_window_lies_inside_the_campaign(world):
             window_start=datetime(2015, 6, 10, 9, tzinfo=SHANGHAI),
             window_end=datetime(2015, 6, 9, 9, tzinfo=SHANGHAI),
         )
-    assert "window_end" in caught.value.detail
+    assert "window_end" in caught.value.errors
     visit, _ = visit_add(
         actor=world["planner"],
         campaign=c,
@@ -770,8 +770,8 @@ def test_a_manual_visit_outside_the_campaign_unit_or_by_a_stranger_is_refused(wo
     crew = team(world["city"])
     with pytest.raises(DomainError) as caught:
         visit_add(actor=world["planner"], campaign=c, target=world["villages"]["B"][0], team=crew)
-    assert caught.value.get_codes() == "target_outside_campaign"
-    with pytest.raises(PermissionDenied):
+    assert caught.value.code == "target_outside_campaign"
+    with pytest.raises(Forbidden):
         visit_add(
             actor=person(world["counties"]["B"], roles=[Role.PLANNER]),
             campaign=c,
@@ -793,8 +793,8 @@ def test_the_seed_is_revealed_only_after_the_campaign_ends(world):
     for today in (START - timedelta(days=1), START, END):
         with pytest.raises(Conflict) as caught:
             draw_reveal(campaign=c, today=today)
-        assert caught.value.get_codes() == "draw_sealed"
-        assert caught.value.status_code == 409
+        assert caught.value.code == "draw_sealed"
+        assert STATUS[caught.value.code] == 409
 
     revealed = draw_reveal(campaign=c, today=END + timedelta(days=1))
     json.dumps(revealed)  # ready to be answered as is

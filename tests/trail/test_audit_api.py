@@ -168,3 +168,20 @@ def test_csv_export_streams_80k_rows_in_constant_memory(auditor):
     header = next(csv.reader(io.StringIO(first.decode("utf-8-sig"))))
     assert header[:3] == ["seq", "at", "actor_id"]
     assert header[-1] == "hash"
+
+
+@pytest.mark.django_db
+def test_a_csv_export_is_itself_an_event_naming_the_auditor_and_the_filters(auditor):
+    from audits.models import AuditEvent
+
+    start = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    answer = bearer(auditor).get("/api/v1/audit/events.csv", {"action": "unit.create"})
+    assert answer.status_code == 200
+    b"".join(answer.streaming_content)
+    (event,) = AuditEvent.objects.filter(seq__gt=start, action="audit.export")
+    assert (event.actor_id, event.object_type, event.object_id) == (
+        auditor.pk,
+        "audit_trail",
+        "csv",
+    )
+    assert event.after == {"action": "unit.create"}

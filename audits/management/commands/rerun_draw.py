@@ -85,9 +85,8 @@ class Command(BaseCommand):
 
     def _check_campaign(self, campaign_id: str, frame_file: str | None, digests: bool) -> None:
         from django.core.exceptions import ValidationError as DjangoValidationError
-        from rest_framework.exceptions import NotFound
 
-        from audits.errors import DomainError
+        from audits.errors import DomainError, NotFound
         from audits.models import Campaign
         from audits.services.draws import draw_reveal
 
@@ -97,10 +96,10 @@ class Command(BaseCommand):
             raise CommandError(f"no campaign {campaign_id}") from exc
         try:
             revealed = draw_reveal(campaign=campaign, today=timezone.localdate())
-        except DomainError as exc:
-            raise CommandError(str(exc.detail)) from exc
         except NotFound as exc:
             raise CommandError(f"campaign {campaign_id} has no draw") from exc
+        except DomainError as exc:
+            raise CommandError(str(exc.message)) from exc
 
         seed = revealed["seed"]
         frame = read_codes(frame_file) if frame_file else revealed["frame"]
