@@ -17,6 +17,7 @@ test: var/.deps-dev
 lint: var/.deps-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	scripts/typecheck.sh
 
 # Own private servers (mode bench: durable settings); wrk generates the HTTP load.
 bench: var/.deps-dev

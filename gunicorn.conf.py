@@ -10,7 +10,12 @@ limit_request_line = 8190
 
 
 def post_worker_init(worker):
-    # Django is loaded by now: gunicorn's own refusals are written as problem+json.
+    # Django is loaded by now. A configuration its checks refuse (production with development
+    # audit keys) stops the worker, and a worker that cannot boot stops gunicorn.
+    from server.startup import refuse_bad_configuration
+
+    refuse_bad_configuration()
+    # gunicorn's own refusals are written as problem+json.
     from server.gunicorn_problems import install
 
     install()

@@ -8,6 +8,7 @@ class AuditsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from audits import checks  # noqa: F401 - registers the configuration's checks
         from audits.trail import context
 
         context.install()

@@ -7,6 +7,7 @@ the middleware), is one member of `ErrorCode`: the OpenAPI document lists them, 
 hold the status table and the English catalogue to them. A new code is added here first.
 """
 
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
 from django.utils.functional import Promise
@@ -212,7 +213,7 @@ class DomainError(Exception):
         message: Message | None = None,
         *,
         code: ErrorCode | None = None,
-        errors: dict[str, list[Message]] | None = None,
+        errors: Mapping[str, Sequence[Message]] | None = None,
     ) -> None:
         if code is not None:
             self.code = ErrorCode(code)
@@ -227,7 +228,7 @@ class Invalid(DomainError):
     code = ErrorCode.INVALID
 
     def __init__(
-        self, errors: dict[str, list[Message]], *, code: ErrorCode = ErrorCode.INVALID
+        self, errors: Mapping[str, Sequence[Message]], *, code: ErrorCode = ErrorCode.INVALID
     ) -> None:
         super().__init__(code=code, errors=errors)
 

@@ -18,6 +18,7 @@ Only the standard library is imported at the top: `packages` runs before the ven
 """
 
 import argparse
+import base64
 import contextlib
 import fcntl
 import hashlib
@@ -461,18 +462,39 @@ def stop_redis(home: Path) -> None:
 # --- choosing ------------------------------------------------------------------------------
 
 
+def _kept(name: str, make) -> str:
+    """A value generated once and kept under var/ (private to the owner) for later runs."""
+    path = VAR / name
+    if not path.exists():
+        VAR.mkdir(exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(make())
+    return path.read_text().strip()
+
+
 def secret_key(mode: str) -> str:
     if mode == "test":
         return secrets.token_urlsafe(50)  # tests must not depend on anyone's key
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    path = VAR / "secret_key"
-    if not path.exists():
-        VAR.mkdir(exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(50))
-    return path.read_text().strip()
+    return _kept("secret_key", lambda: secrets.token_urlsafe(50))
+
+
+def audit_keys(mode: str) -> dict[str, str]:
+    """The audit trail's two keys (docs/AUDIT.md): the environment's, else generated like the
+    secret key. The service refuses to start without them when DEBUG is off."""
+
+    def new() -> str:
+        return base64.b64encode(secrets.token_bytes(32)).decode()
+
+    keys = {}
+    for name in ("AUDIT_HMAC_KEY", "AUDIT_SIGNING_KEY"):
+        if os.environ.get(name):
+            keys[name] = os.environ[name]
+        else:
+            keys[name] = new() if mode == "test" else _kept(name.lower(), new)
+    return keys
 
 
 def ensure(mode: str, homes: list[Path]) -> dict[str, str]:
@@ -507,6 +529,7 @@ def ensure(mode: str, homes: list[Path]) -> dict[str, str]:
                 redis_url = private_redis(home, user, mode)
     env["REDIS_URL"] = redis_url
     env["SECRET_KEY"] = secret_key(mode)
+    env.update(audit_keys(mode))
     if mode == "test":
         env["FAST_PASSWORD_HASHER"] = "1"  # noqa: S105 - a switch, not a password
     return env

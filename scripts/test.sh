@@ -20,6 +20,7 @@ if [[ "${1:-}" != --with-services ]]; then
     fi
     "$bin/ruff" check .
     "$bin/ruff" format --check .
+    scripts/typecheck.sh
     # A reported vulnerability fails the run; a vulnerability service that cannot be reached
     # (offline machines) is only a warning, so work offline is not blocked.
     if ! audit=$("$bin/pip-audit" --progress-spinner off -r requirements.txt 2>&1); then

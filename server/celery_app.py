@@ -2,6 +2,7 @@
 
 import logging
 import os
+import sys
 
 from celery import Celery, signals
 
@@ -26,6 +27,24 @@ class _QuietHousekeeping(logging.Filter):
             return True
         text = record.getMessage()
         return not any(name in text for name in QUIET_TASKS)
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def _refuse_bad_configuration(**kwargs: object) -> None:
+    # Celery runs no Django checks: a worker or beat does not start on a configuration they
+    # refuse (production with development audit keys). Celery logs and ignores an exception
+    # from a signal handler, not an exit.
+    from django.core.management.base import SystemCheckError
+
+    from server.startup import refuse_bad_configuration
+
+    try:
+        refuse_bad_configuration()
+    except SystemCheckError as error:
+        # The real stderr: by beat_init, Celery has put a logging proxy in place of sys.stderr.
+        sys.__stderr__.write(f"The configuration is refused:\n{error}\n")
+        raise SystemExit(1) from None
 
 
 @signals.after_setup_logger.connect

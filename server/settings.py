@@ -352,8 +352,9 @@ CELERY_BEAT_SCHEDULE["photos-remove-stale-uploads"] = {
 
 # --- Audit trail sealing ---
 # Keys live outside the database (docs/AUDIT.md). AUDIT_HMAC_KEY: base64 of >= 32 random bytes;
-# AUDIT_SIGNING_KEY: base64 of the 32-byte Ed25519 seed. Production must set both; when unset
-# (development, tests) they are derived from SECRET_KEY with HMAC-SHA256, and say so.
+# AUDIT_SIGNING_KEY: base64 of the 32-byte Ed25519 seed. Production must set both: with DEBUG
+# off the service does not start without them (audits/checks.py). With DEBUG on, an unset
+# one is derived from SECRET_KEY with HMAC-SHA256, and a warning says so.
 def _audit_key(name: str, purpose: bytes) -> str:
     value = os.environ.get(name, "").strip()
     if value:
@@ -362,7 +363,9 @@ def _audit_key(name: str, purpose: bytes) -> str:
     return base64.b64encode(derived).decode()
 
 
-AUDIT_KEYS_DERIVED = not (os.environ.get("AUDIT_HMAC_KEY") and os.environ.get("AUDIT_SIGNING_KEY"))
+AUDIT_KEYS_DERIVED = [
+    name for name in ("AUDIT_HMAC_KEY", "AUDIT_SIGNING_KEY") if not os.environ.get(name, "").strip()
+]
 AUDIT_HMAC_KEY = _audit_key("AUDIT_HMAC_KEY", b"duchaa-audit-hmac-v1")
 AUDIT_SIGNING_KEY = _audit_key("AUDIT_SIGNING_KEY", b"duchaa-audit-ed25519-v1")
 AUDIT_SEAL_INTERVAL_SECONDS = float(os.environ.get("AUDIT_SEAL_INTERVAL_SECONDS", "2"))

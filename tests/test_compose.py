@@ -98,6 +98,14 @@ def test_no_literal_secrets(services):
     assert services["web"]["environment"]["SECRET_KEY"].startswith("${SECRET_KEY:?")
 
 
+def test_the_audit_keys_are_required_like_the_secret_key(services):
+    """Production does not run on keys derived from SECRET_KEY (docs/AUDIT.md)."""
+    for name in APP_SERVICES:
+        environment = services[name]["environment"]
+        for key in ("AUDIT_HMAC_KEY", "AUDIT_SIGNING_KEY"):
+            assert str(environment.get(key)).startswith(f"${{{key}:?"), f"{name}.{key}"
+
+
 def test_gunicorn_reads_the_projects_config(services):
     """gunicorn.conf.py is read from the directory gunicorn starts in: the image's WORKDIR."""
     dockerfile = (ROOT / "Dockerfile").read_text()

@@ -2,7 +2,7 @@
 
 import smtplib
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from audits.services import mail
 
@@ -17,5 +17,7 @@ from audits.services import mail
     retry_backoff_max=3600,
     max_retries=12,
 )
-def send_notifications(self, notification_ids: list[str], outbox_id: int | None = None) -> int:
+def send_notifications(
+    self: Task, notification_ids: list[str], outbox_id: int | None = None
+) -> int:
     return mail.notifications_mail(notification_ids=notification_ids, outbox_id=outbox_id)

@@ -5,40 +5,29 @@ streams to a temporary file with no database transaction open, and is attached i
 short transaction at the end. Bodies are read in chunks and never held in memory.
 """
 
-import re
-
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import FileResponse, HttpResponse, UnreadablePostError
-from django.http.multipartparser import MultiPartParserError
+from django.http import FileResponse, HttpResponse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-)
-from rest_framework import serializers as s
-from rest_framework.exceptions import ParseError, ValidationError
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from audits.api.base import Endpoint
-from audits.api.util import ClientId, seen, valid
-from audits.errors import Conflict, ErrorCode, PayloadTooLarge
+from audits.api.photo_serializers import PhotoIn, PhotoOut, UploadIn
+from audits.api.util import seen, valid
+from audits.errors import Conflict, ErrorCode
 from audits.models import Photo
-from audits.photos.ingest import ExtraFile, TooLarge, receive_multipart
+from audits.photos import ingest
 from audits.photos.sniff import EXTENSIONS
-from audits.selectors.photos import flags_for, uploader_for
-from audits.services import photos as service
+from audits.services.photos import attaching, uploads
 
 non_atomic = method_decorator(transaction.non_atomic_requests, name="dispatch")
-_SHA = re.compile(r"^[0-9a-fA-F]{64}$")
 MULTIPART_OVERHEAD = 64 * 1024
 CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
@@ -48,102 +37,6 @@ class AnyMediaRenderer(JSONRenderer):
 
     media_type = "*/*"
     format = "bytes"
-
-
-class Gps(s.Serializer):
-    lat = s.FloatField()
-    lon = s.FloatField()
-
-
-class Device(s.Serializer):
-    make = s.CharField()
-    model = s.CharField()
-
-
-class PhotoOut(s.ModelSerializer):
-    finding = s.UUIDField(source="finding_id", allow_null=True)
-    visit = s.UUIDField(source="visit_id")
-    gps = s.SerializerMethodField()
-    device = s.SerializerMethodField()
-    thumbnail_url = s.SerializerMethodField()
-    preview_url = s.SerializerMethodField()
-    original_url = s.SerializerMethodField()
-    flags = s.SerializerMethodField()
-    uploaded_by = s.SerializerMethodField()
-
-    class Meta:
-        model = Photo
-        fields = [
-            "id",
-            "finding",
-            "visit",
-            "purpose",
-            "uploaded_by",
-            "status",
-            "reason",
-            "sha256",
-            "size",
-            "content_type",
-            "width",
-            "height",
-            "taken_at",
-            "gps",
-            "device",
-            "distance_m",
-            "flags",
-            "created_at",
-            "processed_at",
-            "thumbnail_url",
-            "preview_url",
-            "original_url",
-        ]
-
-    @extend_schema_field(Gps(allow_null=True))
-    def get_gps(self, photo: Photo) -> dict | None:
-        return None if photo.lat is None else {"lat": photo.lat, "lon": photo.lon}
-
-    @extend_schema_field(Device)
-    def get_device(self, photo: Photo) -> dict:
-        return {"make": photo.make, "model": photo.model}
-
-    def _reader(self):
-        request = self.context.get("request")
-        return request.user if request is not None else None
-
-    def get_flags(self, photo: Photo) -> list[str]:
-        return flags_for(self._reader(), photo)
-
-    @extend_schema_field(s.IntegerField(allow_null=True))
-    def get_uploaded_by(self, photo: Photo) -> int | None:
-        """The uploader's user id; null when the reader may not know it (an inspector, to
-        those who may not see the visit)."""
-        return uploader_for(self._reader(), photo)
-
-    def _url(self, photo: Photo, kind: str) -> str:
-        return reverse(
-            f"photo-{kind}", kwargs={"pk": photo.pk}, request=self.context.get("request")
-        )
-
-    def get_thumbnail_url(self, photo: Photo) -> str | None:
-        return self._url(photo, "thumbnail") if photo.thumbnail else None
-
-    def get_preview_url(self, photo: Photo) -> str | None:
-        return self._url(photo, "preview") if photo.preview else None
-
-    def get_original_url(self, photo: Photo) -> str:
-        return self._url(photo, "original")
-
-
-class PhotoIn(s.Serializer):
-    id = ClientId()
-    finding = s.UUIDField(required=False)
-    visit = s.UUIDField(required=False)
-    sha256 = s.RegexField(_SHA)
-
-
-class UploadIn(PhotoIn):
-    size = s.IntegerField(min_value=1)
-    filename = s.CharField(max_length=255, required=False, default="", allow_blank=True)
 
 
 def _answer(request, photo: Photo, created: bool, headers: dict | None = None) -> Response:
@@ -186,41 +79,21 @@ class PhotoCreate(Endpoint):
         responses={201: PhotoOut, 200: PhotoOut, 409: None, 413: None, 415: None, 422: None},
     )
     def post(self, request):
-        raw = request._request
-        if not raw.content_type.startswith("multipart/form-data"):
-            raise service.unsupported()
+        fields, received = ingest.receive_photo(
+            request._request,
+            before_file=self._claim_before_file,
+            after_parse=self.claim_idempotency,
+        )
         try:
-            fields, received = receive_multipart(
-                raw, limit=settings.PHOTO_MAX_BYTES, before_file=self._claim_before_file
-            )
-        except TooLarge as exc:
-            raise service.too_large() from exc
-        except ExtraFile as exc:
-            raise ValidationError({"file": [_("只能上传一个文件（字段 file）。")]}) from exc
-        except RequestDataTooBig as exc:
-            raise PayloadTooLarge() from exc
-        except (MultiPartParserError, SuspiciousOperation) as exc:
-            raise ParseError(_("multipart 格式错误。")) from exc
-        except UnreadablePostError as exc:
-            raise service.interrupted() from exc
-        try:
-            self.claim_idempotency(fields)
-            if received is None:
-                raise ValidationError({"file": [_("缺少文件。")]})
             data = valid(PhotoIn, {k: fields.get(k) for k in fields})
-            finding, visit, purpose = service.target_for(
-                request.user, finding_id=data.get("finding"), visit_id=data.get("visit")
-            )
         except BaseException:
-            if received is not None:
-                received.discard()
+            received.discard()
             raise
-        photo, created = service.photo_ingest(
+        photo, created = attaching.photo_attach(
             actor=request.user,
             photo_id=data["id"],
-            finding=finding,
-            visit=visit,
-            purpose=purpose,
+            finding_id=data.get("finding"),
+            visit_id=data.get("visit"),
             sha256=data["sha256"],
             received=received,
         )
@@ -286,7 +159,7 @@ class UploadCreate(Endpoint):
     @extend_schema(request=UploadIn, responses={201: None})
     def post(self, request):
         data = valid(UploadIn, request.data)
-        upload, created = service.upload_create(
+        upload, created = uploads.upload_create(
             actor=request.user,
             upload_id=data["id"],
             size=data["size"],
@@ -319,7 +192,7 @@ class UploadDetail(Endpoint):
 
     @extend_schema(responses={200: None})
     def head(self, request, pk):
-        upload = service.upload_of(request.user, pk)
+        upload = uploads.upload_of(request.user, pk)
         return Response(status=200, headers=_offset_headers(upload))
 
     @extend_schema(
@@ -338,12 +211,12 @@ class UploadDetail(Endpoint):
     def patch(self, request, pk):
         raw = request._request
         if raw.content_type != "application/offset+octet-stream":
-            raise service.unsupported()
+            raise ingest.unsupported()
         try:
             offset = int(request.headers.get("Upload-Offset", ""))
         except ValueError as exc:
             raise ValidationError({"Upload-Offset": [_("缺少或无效。")]}) from exc
-        upload, photo, created = service.upload_append(
+        upload, photo, created = uploads.upload_append(
             actor=request.user, upload_id=pk, offset=offset, stream=raw
         )
         headers = _offset_headers(upload)
@@ -354,5 +227,5 @@ class UploadDetail(Endpoint):
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk):
-        service.upload_discard(service.upload_of(request.user, pk))
+        uploads.upload_discard(uploads.upload_of(request.user, pk))
         return Response(status=204)

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from audits.api import inspection_serializers as io
 from audits.api.base import Endpoint
-from audits.api.photo_views import PhotoOut
+from audits.api.photo_serializers import PhotoOut
 from audits.api.serializers import NotificationOut, UnitOut
 from audits.api.util import valid
 from audits.selectors.photos import for_reader

@@ -68,6 +68,10 @@ class Photo(Synced):
     created_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
+    # Per reader, not stored: set by audits.selectors.photos before a photo is answered.
+    shows_reuse: bool
+    names_uploader: bool
+
     class Meta:
         verbose_name = _("照片证据")
         verbose_name_plural = _("照片证据")

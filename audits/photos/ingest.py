@@ -1,7 +1,9 @@
 """Receiving photo bytes: streamed to a temporary file while hashed and counted.
 
 Nothing here decodes an image or keeps more than one chunk in memory. A body over the
-limit stops being read the moment it crosses it.
+limit stops being read the moment it crosses it. `receive_photo` is the whole of reading
+POST /photos: every way its body can be wrong is the domain's error, the view only parses
+the fields it gets back.
 """
 
 import hashlib
@@ -10,10 +12,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
-from django.http import QueryDict
-from django.http.multipartparser import MultiPartParser
+from django.http import HttpRequest, QueryDict, UnreadablePostError
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.utils.translation import gettext as _
 
+from audits.errors import (
+    DomainError,
+    ErrorCode,
+    Invalid,
+    PayloadTooLarge,
+    Unprocessable,
+    UnsupportedType,
+)
 from audits.photos.sniff import HEAD_BYTES, sniff
 from audits.photos.storage import new_tmp_file
 
@@ -30,6 +42,26 @@ class ExtraFile(Exception):
 
 class Interrupted(Exception):
     """The request body stopped arriving (the client went away mid-body)."""
+
+
+def unsupported() -> UnsupportedType:
+    return UnsupportedType(_("只接受 JPEG、PNG 或 HEIC 图片。"))
+
+
+def too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(
+        _("照片过大：上限 %(limit)d 字节。") % {"limit": settings.PHOTO_MAX_BYTES},
+        code=ErrorCode.PHOTO_TOO_LARGE,
+    )
+
+
+def interrupted() -> DomainError:
+    # The client went away mid-body: nobody may read this answer, but nothing is kept.
+    return DomainError(code=ErrorCode.BODY_INCOMPLETE)
+
+
+def sha_mismatch() -> Unprocessable:
+    return Unprocessable(code=ErrorCode.SHA256_MISMATCH)
 
 
 @dataclass
@@ -145,6 +177,44 @@ def receive_multipart(
         handler.cleanup()
         raise
     return fields, handler.received
+
+
+def receive_photo(
+    request: HttpRequest,
+    *,
+    before_file: Callable[[QueryDict], None] | None = None,
+    after_parse: Callable[[QueryDict], None] | None = None,
+) -> tuple[QueryDict, Received]:
+    """POST /photos's multipart body: its fields and its one `file`, at most PHOTO_MAX_BYTES,
+    streamed to a temporary file. `before_file` sees the fields read when the file begins,
+    `after_parse` all of them before the file is required (both may refuse the request). A
+    refusal keeps nothing; the caller owns the file returned (`Received.discard`)."""
+    if not request.content_type.startswith("multipart/form-data"):
+        raise unsupported()
+    try:
+        fields, received = receive_multipart(
+            request, limit=settings.PHOTO_MAX_BYTES, before_file=before_file
+        )
+    except TooLarge as exc:
+        raise too_large() from exc
+    except ExtraFile as exc:
+        raise Invalid({"file": [_("只能上传一个文件（字段 file）。")]}) from exc
+    except RequestDataTooBig as exc:
+        raise PayloadTooLarge() from exc
+    except (MultiPartParserError, SuspiciousOperation) as exc:
+        raise DomainError(_("multipart 格式错误。"), code=ErrorCode.PARSE_ERROR) from exc
+    except UnreadablePostError as exc:
+        raise interrupted() from exc
+    try:
+        if after_parse is not None:
+            after_parse(fields)
+        if received is None:
+            raise Invalid({"file": [_("缺少文件。")]})
+    except BaseException:
+        if received is not None:
+            received.discard()
+        raise
+    return fields, received
 
 
 def hash_file(path: str) -> tuple[str, int, bytes]:

@@ -1,5 +1,7 @@
 """Reads of campaigns, visits and findings; all start from `visibility.visible`."""
 
+from uuid import UUID
+
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -15,7 +17,11 @@ def campaigns_for(user: User, *, mode: str | None = None) -> QuerySet[Campaign]:
 
 
 def visits_for(
-    user: User, *, status: str | None = None, campaign=None, team=None
+    user: User,
+    *,
+    status: str | None = None,
+    campaign: UUID | None = None,
+    team: UUID | None = None,
 ) -> QuerySet[Visit]:
     qs = visible(user, Visit).select_related("campaign", "target")
     if status:
@@ -30,8 +36,8 @@ def visits_for(
 def findings_for(
     user: User,
     *,
-    visit=None,
-    campaign=None,
+    visit: UUID | None = None,
+    campaign: UUID | None = None,
     unit: Unit | None = None,
     status: str | None = None,
     severity: str | None = None,

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -67,12 +67,12 @@ def figures(user: User, *, unit: Unit | None, start: date | None, end: date | No
     }
 
 
-def _count_by(findings, field: str) -> dict[str, int]:
+def _count_by(findings: QuerySet[Finding], field: str) -> dict[str, int]:
     rows = findings.order_by().values(field).annotate(n=Count("pk"))
     return {row[field]: row["n"] for row in rows}
 
 
-def _by_child_unit(findings, scope: Unit | None) -> dict[str, int]:
+def _by_child_unit(findings: QuerySet[Finding], scope: Unit | None) -> dict[str, int]:
     """Findings per unit one level below the scope (per county for the city), by code."""
     if scope is None:
         return {}

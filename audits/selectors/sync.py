@@ -14,7 +14,9 @@ from typing import Any
 
 from django.core import signing
 from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Value
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils.translation import gettext as _
 
 from audits.errors import ErrorCode, Invalid
@@ -58,7 +60,15 @@ class _UnseenBy(Func):
 
     output_field = BooleanField()
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(
+        self,
+        compiler: SQLCompiler,
+        connection: BaseDatabaseWrapper,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, list[Any]]:
         xid, snapshot = (compiler.compile(e) for e in self.source_expressions)
         return (
             f"NOT pg_visible_in_snapshot(({xid[0]})::text::xid8, ({snapshot[0]})::pg_snapshot)",

@@ -3,7 +3,7 @@
 import hashlib
 import math
 import unicodedata
-from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -11,10 +11,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from audits import ratelimit
+from audits import ratelimit, tokens
 from audits.errors import ErrorCode, NotAuthenticated, Throttled
 from audits.models import DeviceSession, User
 from audits.services.common import acting
@@ -41,20 +39,6 @@ class BadRefreshToken(NotAuthenticated):
         super().__init__(_("刷新令牌无效或已失效。"))
 
 
-@dataclass(frozen=True)
-class TokenPair:
-    access: str
-    refresh: str
-
-
-def _issue(session: DeviceSession) -> TokenPair:
-    refresh = RefreshToken.for_user(session.user)
-    refresh["sid"] = str(session.id)
-    refresh["device_id"] = session.device_id
-    session.refresh_jti = refresh["jti"]
-    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
-
-
 def normalize_username(raw: str) -> str:
     """The one spelling of a typed name that the limits and authentication both see.
 
@@ -63,7 +47,7 @@ def normalize_username(raw: str) -> str:
     throttles as it is for the form. Case is kept: Django's backend matches names exactly.
     """
     name = raw.strip()
-    if len(name) > User._meta.get_field("username").max_length:
+    if len(name) > (User._meta.get_field("username").max_length or 0):
         # No such user can exist; like Django's form, do not spend NFKC on the long input.
         return name
     return unicodedata.normalize("NFKC", name).strip()
@@ -124,7 +108,7 @@ def _known(ident: str, address: str) -> str:
 
 def session_login(
     *, username: str, password: str, device_id: str, address: str | None = None
-) -> TokenPair:
+) -> tokens.TokenPair:
     """Sign in on a device (see `user_sign_in`) and open its device session."""
     user = user_sign_in(
         username=username, password=password, address=address, via="api", device_id=device_id
@@ -135,7 +119,7 @@ def session_login(
         context.action("auth.login"),
     ):
         session = DeviceSession(user=user, device_id=device_id)
-        pair = _issue(session)
+        pair = tokens.issue(session)
         session.save()
     return pair
 
@@ -148,7 +132,7 @@ def web_session_open(*, user: User) -> None:
         )
 
 
-def session_refresh(*, refresh: str) -> TokenPair:
+def session_refresh(*, refresh: str) -> tokens.TokenPair:
     """Rotate: the presented refresh token is spent; a replayed one revokes the session."""
     token = _decode(refresh)
     pair = None
@@ -156,20 +140,20 @@ def session_refresh(*, refresh: str) -> TokenPair:
         session = (
             DeviceSession.objects.select_for_update()
             .select_related("user")
-            .filter(id=token.get("sid"))
+            .filter(id=token.session_id)
             .first()
         )
         if session is None or session.revoked_at or not session.user.is_active:
             raise BadRefreshToken()
         with context.user_context(session.user, device_id=session.device_id):
-            if session.refresh_jti != token.get("jti"):
+            if session.refresh_jti != token.jti:
                 # A spent token came back: someone holds a copy. End the session for both.
                 with context.action("auth.refresh_reused"):
                     session.revoked_at, session.revoked_reason = timezone.now(), "reuse"
                     session.save(update_fields=["revoked_at", "revoked_reason"])
             else:
                 with context.action("auth.refresh"):
-                    pair = _issue(session)
+                    pair = tokens.issue(session)
                     session.refreshed_at = timezone.now()
                     session.save(update_fields=["refresh_jti", "refreshed_at"])
     if pair is None:
@@ -184,7 +168,7 @@ def session_logout(*, refresh: str, user: User | None = None) -> None:
         session = (
             DeviceSession.objects.select_for_update()
             .select_related("user")
-            .filter(id=token.get("sid"))
+            .filter(id=token.session_id)
             .first()
         )
         if session is None or (user is not None and session.user_id != user.pk):
@@ -204,15 +188,15 @@ def expire_idle_sessions(*, idle_days: int | None = None) -> int:
     returns how many."""
     if idle_days is None:
         idle_days = settings.DEVICE_SESSION_IDLE_DAYS
-    cutoff = timezone.now() - timezone.timedelta(days=idle_days)
+    cutoff = timezone.now() - timedelta(days=idle_days)
     with transaction.atomic(), context.action("auth.session_expired"):
         return DeviceSession.objects.filter(
             revoked_at__isnull=True, refreshed_at__lt=cutoff
         ).update(revoked_at=timezone.now(), revoked_reason="idle")
 
 
-def _decode(raw: str) -> RefreshToken:
+def _decode(raw: str) -> tokens.RefreshClaims:
     try:
-        return RefreshToken(raw)
-    except TokenError as exc:
+        return tokens.read_refresh(raw)
+    except tokens.Unreadable as exc:
         raise BadRefreshToken() from exc

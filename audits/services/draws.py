@@ -10,11 +10,12 @@ import hashlib
 import secrets
 import uuid
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from audits.choices import Level, VisitStatus
@@ -30,7 +31,7 @@ SEED_MIN, SEED_MAX = 8, 128
 
 # The depth of each level in the tree (city 0 … village/community 3): a frame holds units
 # strictly below the frame unit.
-LEVEL_DEPTH = {
+LEVEL_DEPTH: dict[str, int] = {
     Level.CITY: 0,
     Level.COUNTY: 1,
     Level.ZONE: 1,
@@ -116,7 +117,7 @@ def _locked_campaign(campaign: Campaign) -> Campaign:
     )
 
 
-def _taken_targets(campaign: Campaign):
+def _taken_targets(campaign: Campaign) -> QuerySet[Visit, Any]:
     return (
         Visit.objects.filter(campaign=campaign)
         .exclude(status=VisitStatus.CANCELLED)
@@ -135,7 +136,7 @@ def previous_campaign(campaign: Campaign) -> Campaign | None:
     )
 
 
-def _returns(campaign: Campaign) -> set[tuple[object, str]]:
+def _returns(campaign: Campaign) -> set[tuple[object, str | None]]:
     """(team id, county code) pairs visited in the previous campaign of the owner unit."""
     prev = previous_campaign(campaign)
     if prev is None:
@@ -148,7 +149,7 @@ def _returns(campaign: Campaign) -> set[tuple[object, str]]:
     return {(team_id, county_of_path(path)) for team_id, path in rows}
 
 
-def _frame(campaign: Campaign, frame_unit: Unit, level: str) -> dict[str, tuple[object, str]]:
+def _frame(campaign: Campaign, frame_unit: Unit, level: str) -> dict[str, tuple[uuid.UUID, str]]:
     """{code: (unit id, path)} of the units of `level` under `frame_unit` not yet targeted."""
     rows = (
         Unit.objects.filter(level=level, path__startswith=frame_unit.path)
@@ -192,7 +193,7 @@ def assign(
     teams: list[Team],
     counties: dict[str, str | None],
     conflicted: dict[object, set[str]],
-    returns: set[tuple[object, str]],
+    returns: set[tuple[object, str | None]],
 ) -> tuple[list[tuple[str, Team]], list[dict]]:
     """Walk the ranking: ([(code, team)] taken in rank order, skipped). No queries.
 

@@ -26,12 +26,12 @@ from audits.models import (
 from audits.permissions import answers_for, inspects, plans
 from audits.services.common import acting, bump, check_version, create_or_replay, locked
 from audits.services.notifications import notify
-from audits.services.photos import attached_photos
+from audits.services.photos.attaching import attached_photos
 from audits.services.sync_marks import touch_photos_of
 from audits.visibility import visible
 
 
-def _finding(actor: User, finding_id) -> Finding:
+def _finding(actor: User, finding_id: uuid.UUID) -> Finding:
     qs = visible(actor, Finding).select_related(
         "visit__campaign__unit", "visit__team", "visit__target", "responsible_unit"
     )
@@ -113,7 +113,9 @@ def finding_create(
         )
 
 
-def finding_update(*, actor: User, finding_id, if_match: str | None, changes: dict) -> Finding:
+def finding_update(
+    *, actor: User, finding_id: uuid.UUID, if_match: str | None, changes: dict
+) -> Finding:
     """The team edits a draft; `If-Match` must carry the version it edited."""
     with acting(actor, "finding.update"):
         finding = _finding(actor, finding_id)
@@ -131,7 +133,7 @@ def finding_update(*, actor: User, finding_id, if_match: str | None, changes: di
     return finding
 
 
-def _review(actor: User, finding_id, verb: str, to: str) -> Finding:
+def _review(actor: User, finding_id: uuid.UUID, verb: str, to: str) -> Finding:
     with acting(actor, verb):
         finding = _finding(actor, finding_id)
         if not plans(actor, finding.visit.campaign):
@@ -142,11 +144,11 @@ def _review(actor: User, finding_id, verb: str, to: str) -> Finding:
     return finding
 
 
-def finding_confirm(*, actor: User, finding_id) -> Finding:
+def finding_confirm(*, actor: User, finding_id: uuid.UUID) -> Finding:
     return _review(actor, finding_id, "finding.confirm", FindingStatus.CONFIRMED)
 
 
-def finding_dismiss(*, actor: User, finding_id) -> Finding:
+def finding_dismiss(*, actor: User, finding_id: uuid.UUID) -> Finding:
     return _review(actor, finding_id, "finding.dismiss", FindingStatus.DISMISSED)
 
 
@@ -156,7 +158,7 @@ def _future(day: date, field: str = "rectify_by") -> None:
         raise Invalid({field: [problem]})
 
 
-def finding_publish(*, actor: User, finding_id, rectify_by: date) -> Finding:
+def finding_publish(*, actor: User, finding_id: uuid.UUID, rectify_by: date) -> Finding:
     """Make a confirmed finding known to its unit, with a deadline; the unit is notified."""
     _future(rectify_by)
     with acting(actor, "finding.publish"):
@@ -180,7 +182,7 @@ def finding_publish(*, actor: User, finding_id, rectify_by: date) -> Finding:
 
 
 def rectification_submit(
-    *, actor: User, finding_id, report: str, photos: list[uuid.UUID]
+    *, actor: User, finding_id: uuid.UUID, report: str, photos: list[uuid.UUID]
 ) -> Rectification:
     with acting(actor, "finding.rectification"):
         finding = _finding(actor, finding_id)
@@ -197,7 +199,7 @@ def rectification_submit(
 
 
 def rectification_verify(
-    *, actor: User, finding_id, accepted: bool, comment: str, rectify_by: date | None
+    *, actor: User, finding_id: uuid.UUID, accepted: bool, comment: str, rectify_by: date | None
 ) -> Finding:
     """A planner accepts the rectification, or returns it with a new deadline."""
     if not accepted:
@@ -209,7 +211,7 @@ def rectification_verify(
         if not plans(actor, finding.visit.campaign):
             raise Forbidden(_("只有本专题的组织部门可以验收整改。"))
         _expect(finding, FindingStatus.RECTIFICATION_SUBMITTED)
-        latest = finding.rectifications.select_for_update().order_by("-submitted_at").first()
+        latest = finding.rectifications.select_for_update().latest("submitted_at")
         latest.accepted, latest.comment = accepted, comment
         latest.reviewed_by, latest.reviewed_at = actor, timezone.now()
         latest.save(update_fields=["accepted", "comment", "reviewed_by", "reviewed_at"])
@@ -217,6 +219,7 @@ def rectification_verify(
             finding.status = FindingStatus.VERIFIED
             bump(finding, "status")
         else:
+            assert rectify_by is not None  # a return without a deadline was refused above
             finding.status, finding.rectify_by = FindingStatus.RETURNED, rectify_by
             bump(finding, "status", "rectify_by")
             _notify_unit(

@@ -38,7 +38,7 @@ def notify(
     people = {u.pk: u for u in recipients if u is not None and u.is_active}
     if not people:
         return []
-    object_type = about._meta.model_name if about is not None else ""
+    object_type = (about._meta.model_name or "") if about is not None else ""
     object_id = str(about.pk) if about is not None else ""
     rows = [
         Notification(

@@ -24,7 +24,7 @@ def _manages(actor: User, unit: Unit | None, perm: str) -> bool:
         return True
     return (
         actor.has_role(Role.PLANNER)
-        and actor.unit_id is not None
+        and actor.unit is not None
         and unit is not None
         and unit.path.startswith(actor.unit.path)
     )
@@ -65,7 +65,7 @@ def team_create(
     """Form a team owned by the planner's home unit (or `owner_unit`, the admin's choice);
     returns (team, created)."""
     owner = owner_unit if owner_unit is not None else actor.unit
-    if not _manages(actor, owner, "audits.add_team"):
+    if owner is None or not _manages(actor, owner, "audits.add_team"):
         raise Forbidden(_("只有组织部门可以组建暗访组。"))
     member_ids = _check_people(actor, "audits.add_team", lead, members)
 

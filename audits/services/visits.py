@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from uuid import UUID
 
 from django.conf import settings
 from django.db.models import F
@@ -23,7 +24,7 @@ from audits.trail.events import record_events
 from audits.visibility import my_teams, visible
 
 
-def _visit(actor: User, visit_id) -> Visit:
+def _visit(actor: User, visit_id: UUID) -> Visit:
     """The visit locked for change, or 404 when the actor may not see it."""
     qs = visible(actor, Visit).select_related("campaign__unit", "target", "team")
     return locked(qs, visit_id)
@@ -38,7 +39,13 @@ def _expect(visit: Visit, *states: str) -> None:
 
 
 def visit_check_in(
-    *, actor: User, visit_id, lat: float, lon: float, at: datetime, accuracy_m: float | None = None
+    *,
+    actor: User,
+    visit_id: UUID,
+    lat: float,
+    lon: float,
+    at: datetime,
+    accuracy_m: float | None = None,
 ) -> Visit:
     """Arrive at the target. Far from the registered point is flagged, never refused."""
     with acting(actor, "visit.check_in"):
@@ -75,7 +82,7 @@ def visit_check_in(
     return visit
 
 
-def visit_submit(*, actor: User, visit_id) -> Visit:
+def visit_submit(*, actor: User, visit_id: UUID) -> Visit:
     """The team lead hands the visit in; its draft findings are submitted with it."""
     with acting(actor, "visit.submit"):
         visit = _visit(actor, visit_id)
@@ -90,7 +97,7 @@ def visit_submit(*, actor: User, visit_id) -> Visit:
     return visit
 
 
-def visit_close(*, actor: User, visit_id) -> Visit:
+def visit_close(*, actor: User, visit_id: UUID) -> Visit:
     """A planner closes the visit once every finding is confirmed or dismissed."""
     with acting(actor, "visit.close"):
         visit = _visit(actor, visit_id)
@@ -104,7 +111,7 @@ def visit_close(*, actor: User, visit_id) -> Visit:
     return visit
 
 
-def visit_cancel(*, actor: User, visit_id) -> Visit:
+def visit_cancel(*, actor: User, visit_id: UUID) -> Visit:
     with acting(actor, "visit.cancel"):
         visit = _visit(actor, visit_id)
         if not plans(actor, visit.campaign):
@@ -119,7 +126,7 @@ def visit_cancel(*, actor: User, visit_id) -> Visit:
 def visit_update(
     *,
     actor: User,
-    visit_id,
+    visit_id: UUID,
     if_match: str | None,
     team: Team | None = None,
     window_start: datetime | None = None,
@@ -142,15 +149,15 @@ def visit_update(
         if changed:
             check_window(visit.campaign, visit.window_start, visit.window_end)
         old_team = visit.team
-        if team is not None and team.pk != old_team.pk:
-            check_assignment(team, visit.target, on=conflict_day(visit.campaign))
-            visit.team = team
+        new_team = team if team is not None and team.pk != old_team.pk else None
+        if new_team is not None:
+            check_assignment(new_team, visit.target, on=conflict_day(visit.campaign))
+            visit.team = new_team
             changed.append("team")
         if changed:
             bump(visit, *changed)
-        if "team" in changed:
-            leaving = _team_user_ids(old_team) - _team_user_ids(team)
-            visit_left_view(visit, leaving)
+        if new_team is not None:
+            visit_left_view(visit, _team_user_ids(old_team) - _team_user_ids(new_team))
             touch_findings(visit)
     return visit
 

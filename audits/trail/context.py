@@ -120,7 +120,9 @@ def _ensure_applied(db: Any) -> None:
         state.committed = payload
 
 
-def _execute_wrapper(execute, sql, params, many, context):
+def _execute_wrapper(
+    execute: Callable[..., Any], sql: Any, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
     if isinstance(sql, str) and _WRITE.match(sql):
         _ensure_applied(context["connection"])
     return execute(sql, params, many, context)

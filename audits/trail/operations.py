@@ -1,5 +1,7 @@
 """Migration operations that put a table under the audit trail."""
 
+from collections.abc import Iterable
+
 from django.db import migrations
 
 from audits.trail import sql
@@ -8,7 +10,9 @@ from audits.trail import sql
 class AuditTable(migrations.RunSQL):
     """Attach the capture triggers to a table (reversible: detaches them)."""
 
-    def __init__(self, table: str, object_type: str, pk: str = "id", redact=()) -> None:
+    def __init__(
+        self, table: str, object_type: str, pk: str = "id", redact: Iterable[str] = ()
+    ) -> None:
         self.table, self.object_type = table, object_type
         super().__init__(
             sql.attach(table, object_type, pk=pk, redact=tuple(redact)), sql.detach(table)

@@ -193,7 +193,11 @@ def test_a_repeat_while_the_first_still_runs_is_409_and_a_later_one_replays():
             target=lambda: answers.setdefault("first", _post(base, token, "slow", body))
         )
         first.start()
-        time.sleep(0.5)  # the first has claimed the key and sleeps in its view
+        # Sent once the first has claimed the key and written, and sleeps in its view.
+        deadline = time.monotonic() + 30
+        while not _written_and_waiting():
+            assert time.monotonic() < deadline, "the first request never wrote"
+            time.sleep(0.02)
         started = time.monotonic()
         busy = _post(base, token, "slow", body)
         waited = time.monotonic() - started

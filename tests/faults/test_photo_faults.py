@@ -1,7 +1,8 @@
 """Faults: a worker killed mid-photo, and Redis stopped while photos are uploaded.
 
-The worker reads `DUCHAA_TEST_PHOTO_DELAY` (tests only, see docs/PHOTOS.md): it sleeps that
-long after counting an attempt, so that the test can kill it in the middle of a photo.
+The workers killed here run tests/faults/slow_photos.py: the project's tasks, with the
+analysis of a photo made slow (after its attempt is counted), so that the test can kill one
+in the middle of a photo.
 """
 
 import os
@@ -20,6 +21,7 @@ from tests.photos.helpers import Worker, free_port, post_photo, wait_for, world
 from tests.photos.make_corpus import jpeg
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+SLOW = "tests.faults.slow_photos"
 
 
 def _attempts(photo_id: str) -> int:
@@ -28,7 +30,7 @@ def _attempts(photo_id: str) -> int:
 
 def test_a_pool_process_killed_mid_photo_loses_nothing(settings):
     """acks_late + reject_on_worker_lost: the message goes back, a new process does it."""
-    worker = Worker(pool="prefork", env={"DUCHAA_TEST_PHOTO_DELAY": "2"})
+    worker = Worker(pool="prefork", app=SLOW, env={"SLOW_PHOTO_SECONDS": "2"})
     settings.CELERY_TASK_DEFAULT_QUEUE = worker.queue
     try:
         w = world()
@@ -49,7 +51,7 @@ def test_a_pool_process_killed_mid_photo_loses_nothing(settings):
 
 def test_a_whole_worker_killed_mid_photo_is_swept_to_the_next_one(settings):
     """The message is stuck unacknowledged with the dead worker; the sweeper re-sends it."""
-    first = Worker(env={"DUCHAA_TEST_PHOTO_DELAY": "30"})
+    first = Worker(app=SLOW, env={"SLOW_PHOTO_SECONDS": "30"})
     settings.CELERY_TASK_DEFAULT_QUEUE = first.queue
     w = world()
     photo_id = post_photo(w.client, jpeg(42), finding=w.finding).json()["id"]

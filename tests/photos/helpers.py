@@ -189,7 +189,12 @@ class Worker:
     """A real `celery worker` process on the test database, on a private queue."""
 
     def __init__(
-        self, *, queue: str | None = None, pool: str = "solo", env: dict | None = None
+        self,
+        *,
+        queue: str | None = None,
+        pool: str = "solo",
+        env: dict | None = None,
+        app: str = "server",
     ) -> None:
         self.queue = queue or f"test-{uuid.uuid4().hex[:8]}"
         full_env = dict(
@@ -207,7 +212,7 @@ class Worker:
                 "-m",
                 "celery",
                 "-A",
-                "server",
+                app,
                 "worker",
                 "--pool",
                 pool,

@@ -12,7 +12,7 @@ import pytest
 from botocore.client import Config
 
 from audits.models import Photo
-from audits.services import photos as service
+from audits.services.photos import processing as service
 from tests.photos.helpers import free_port, post_photo, sha, stored_files, world
 from tests.photos.make_corpus import jpeg
 
@@ -76,7 +76,7 @@ def test_a_photo_lives_on_the_object_store_byte_for_byte_and_private(bucket):
     assert stored_files() == []  # nothing but the temporary area on this machine
 
     photo_id = answer.json()["id"]
-    assert service.process(photo_id) == "ready"
+    assert service.photo_process(photo_id) == "ready"
     objects = _objects(client, name)
     assert objects[original] == data
     assert {

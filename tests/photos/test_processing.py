@@ -9,7 +9,7 @@ from PIL import Image
 
 from audits.choices import FindingStatus, Role, VisitStatus
 from audits.models import OutboxMessage, Photo
-from audits.services import photos as service
+from audits.services.photos import processing as service
 from tests.conftest import bearer
 from tests.factories import FindingFactory, UserFactory
 from tests.photos.helpers import TARGET, post_photo, stored_files, temp_files, world
@@ -24,7 +24,7 @@ def _upload_and_process(w, data: bytes, **target):
     assert response.status_code == 201, response.content
     photo_id = response.json()["id"]
     outbox = OutboxMessage.objects.get(kwargs={"photo_id": photo_id})
-    service.process(photo_id, outbox.pk)
+    service.photo_process(photo_id, outbox.pk)
     outbox.refresh_from_db()
     assert outbox.done_at is not None
     return Photo.objects.get(pk=photo_id)
@@ -74,7 +74,7 @@ def test_a_camera_photo_is_read_checked_and_derived():
     # Idempotent: processing again changes nothing.
     before = Photo.objects.filter(pk=photo.pk).values().get()
     files = stored_files()
-    assert service.process(photo.pk) == "ready"
+    assert service.photo_process(photo.pk) == "ready"
     assert Photo.objects.filter(pk=photo.pk).values().get() == before
     assert stored_files() == files
     assert temp_files() == []
@@ -228,7 +228,7 @@ def _process(client, data: bytes, **target) -> Photo:
     response = post_photo(client, data, **target)
     assert response.status_code == 201, response.content
     photo_id = response.json()["id"]
-    service.process(photo_id, OutboxMessage.objects.get(kwargs={"photo_id": photo_id}).pk)
+    service.photo_process(photo_id, OutboxMessage.objects.get(kwargs={"photo_id": photo_id}).pk)
     return Photo.objects.get(pk=photo_id)
 
 
@@ -342,5 +342,5 @@ def test_the_attempt_limit_is_one_rule_for_failed_tries_and_for_killed_workers(s
     # A worker killed after counting its last attempt: the next delivery meets the same rule.
     other = post_photo(w.client, jpeg(52), finding=w.finding).json()["id"]
     Photo.objects.filter(pk=other).update(attempts=2)
-    assert service.process(other) == "rejected"
+    assert service.photo_process(other) == "rejected"
     assert Photo.objects.get(pk=other).reason == "too_many_attempts"

@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from audits.choices import FindingStatus, Role, VisitStatus
 from audits.models import OutboxMessage, Photo, PhotoUpload
-from audits.services import photos as service
+from audits.services.photos import uploads
 from tests.conftest import bearer
 from tests.photos.helpers import (
     BOUNDARY,
@@ -531,9 +531,9 @@ def test_abandoned_uploads_are_removed_after_the_age_limit():
     data = jpeg(8)
     location = _open(w.client, data, w)["Location"]
     _patch(w.client, location, data[:500], 0)
-    assert service.remove_stale_uploads(max_age_hours=1) == 0
+    assert uploads.uploads_remove_stale(max_age_hours=1) == 0
     PhotoUpload.objects.update(updated_at="2000-01-01T00:00:00Z")
-    assert service.remove_stale_uploads(max_age_hours=1) == 1
+    assert uploads.uploads_remove_stale(max_age_hours=1) == 1
     assert not PhotoUpload.objects.exists()
     assert temp_files() == []
 
