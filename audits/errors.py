@@ -102,6 +102,17 @@ class ErrorCode(StrEnum):
     PHOTOS_CLOSED = "photos_closed"
     BODY_INCOMPLETE = "body_incomplete"
 
+    # --- bulletins
+    UNIT_OUTSIDE_JURISDICTION = "unit_outside_jurisdiction"
+    PERIOD_REVERSED = "period_reversed"
+    PERIOD_IN_FUTURE = "period_in_future"
+    PERIOD_TOO_LONG = "period_too_long"
+    NOT_ISSUED = "not_issued"
+    BULLETIN_BUSY = "bulletin_busy"
+    BULLETIN_NOT_READY = "bulletin_not_ready"
+    ALREADY_ISSUED = "already_issued"
+    NOT_A_RECIPIENT = "not_a_recipient"
+
 
 _FIELD_RULE = _("提交的数据有误。")
 
@@ -179,6 +190,15 @@ MESSAGES: dict[ErrorCode, Message] = {
     ErrorCode.PHOTO_NOT_READY: _("照片尚未处理完成。"),
     ErrorCode.PHOTOS_CLOSED: _("此时不能再添加照片。"),
     ErrorCode.BODY_INCOMPLETE: _("请求体未完整到达，未保存。"),
+    ErrorCode.UNIT_OUTSIDE_JURISDICTION: _("该单位不在您的管辖范围内。"),
+    ErrorCode.PERIOD_REVERSED: _("截止日期不能早于起始日期。"),
+    ErrorCode.PERIOD_IN_FUTURE: _("通报期间不能晚于今天。"),
+    ErrorCode.PERIOD_TOO_LONG: _("通报期间不能超过 366 天。"),
+    ErrorCode.NOT_ISSUED: _("只能更正已印发的通报。"),
+    ErrorCode.BULLETIN_BUSY: _("另一位经办人正在修改这份通报草稿，请稍后刷新再试。"),
+    ErrorCode.BULLETIN_NOT_READY: _("通报尚未生成完毕。"),
+    ErrorCode.ALREADY_ISSUED: _("这份通报已经印发，不能再次印发或修改。"),
+    ErrorCode.NOT_A_RECIPIENT: _("您不是这份通报的接收人，只能签收发给自己的通报。"),
 }
 
 

@@ -37,3 +37,17 @@ def leads(user: User, visit: Visit) -> bool:
 def answers_for(user: User, finding: Finding) -> bool:
     """The unit official of the finding's responsible unit."""
     return user.has_role(Role.UNIT_OFFICIAL) and user.unit_id == finding.responsible_unit_id
+
+
+def reports_on(user: User, unit) -> bool:
+    """A planner whose jurisdiction holds `unit`: may ask for a bulletin about it."""
+    return may_own_campaigns_of(user, unit)
+
+
+def issues(user: User, bulletin) -> bool:
+    """A planner of the bulletin's issuing unit or a unit above it: edits and issues it."""
+    return (
+        user.has_role(Role.PLANNER)
+        and user.unit_id is not None
+        and bulletin.issuer.path.startswith(user.unit.path)
+    )

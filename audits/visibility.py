@@ -20,6 +20,9 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from audits.choices import PUBLISHED_STATES, FindingStatus, Mode, Role, VisitStatus
 from audits.models import (
     AuditEvent,
+    Bulletin,
+    BulletinRecipient,
+    BulletinStatus,
     Campaign,
     Checklist,
     ChecklistItem,
@@ -204,6 +207,34 @@ def _photos(user: User, qs: QuerySet) -> QuerySet:
         Q(finding__in=visible(user, Finding).values("pk"))
         | Q(finding__isnull=True, visit__in=visible(user, Visit).values("pk"))
     )
+
+
+@rule(Bulletin)
+def _bulletins(user: User, qs: QuerySet) -> QuerySet:
+    # Planners: the bulletins their unit or a unit below it issues, drafts included.
+    # Everyone else: the issued bulletins addressed to them (leaders, and whoever a planner
+    # added to the list); a draft is nobody's business but its planners'.
+    if reads_everything(user):
+        return qs
+    addressed = BulletinRecipient.objects.filter(bulletin=OuterRef("pk"), user=user)
+    q = Q(status=BulletinStatus.ISSUED) & Q(Exists(addressed))
+    path = jurisdiction(user)
+    if user.has_role(Role.PLANNER) and path is not None:
+        q |= Q(issuer__path__startswith=path)
+    return qs.filter(q)
+
+
+@rule(BulletinRecipient)
+def _bulletin_recipients(user: User, qs: QuerySet) -> QuerySet:
+    # Who received a bulletin and who acknowledged it is its planners' to follow; any
+    # other recipient sees their own copy only.
+    if reads_everything(user):
+        return qs
+    q = Q(user=user, bulletin__status=BulletinStatus.ISSUED)
+    path = jurisdiction(user)
+    if user.has_role(Role.PLANNER) and path is not None:
+        q |= Q(bulletin__issuer__path__startswith=path)
+    return qs.filter(q)
 
 
 def reviews_trail(user: User | None) -> bool:

@@ -217,6 +217,7 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = REDIS_URL
 CELERY_IMPORTS = [
     "workers.accounts",
+    "workers.bulletins",
     "workers.mail",
     "workers.maintenance",
     "workers.photos",
@@ -381,3 +382,26 @@ CELERY_BEAT_SCHEDULE["audit-daily-head"] = {
     "schedule": crontab(hour=AUDIT_HEAD_MAIL_HOUR, minute=0),
 }
 # --- end Audit trail sealing ---
+
+
+# --- Bulletins (docs/BULLETINS.md) ---
+# A compile renders for seconds (a 1,000-finding bulletin: about 10 s); the limit catches a
+# runaway, and the failed bulletin says so.
+BULLETIN_TASK_TIME_LIMIT = min(env_int("BULLETIN_TASK_TIME_LIMIT", 240), CELERY_TASK_TIME_LIMIT)
+# Recipients who have not acknowledged are reminded this many days after delivery, again
+# after as many more, at most this many times.
+BULLETIN_REMIND_AFTER_DAYS = env_int("BULLETIN_REMIND_AFTER_DAYS", 3)
+BULLETIN_REMIND_ROUNDS = env_int("BULLETIN_REMIND_ROUNDS", 3)
+# Local hours of the scheduler's daily jobs: the drafts of campaigns that ended and of last
+# month (each made once), and the reminders.
+BULLETIN_DRAFTS_HOUR = env_int("BULLETIN_DRAFTS_HOUR", 6)
+BULLETIN_REMIND_HOUR = env_int("BULLETIN_REMIND_HOUR", 9)
+CELERY_BEAT_SCHEDULE["bulletins-generate-drafts"] = {
+    "task": "workers.bulletins.generate_drafts",
+    "schedule": crontab(hour=BULLETIN_DRAFTS_HOUR, minute=10),
+}
+CELERY_BEAT_SCHEDULE["bulletins-remind"] = {
+    "task": "workers.bulletins.remind_unacknowledged",
+    "schedule": crontab(hour=BULLETIN_REMIND_HOUR, minute=0),
+}
+# --- end Bulletins ---

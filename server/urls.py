@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
-from audits import health, web
+from audits import bulletin_web_urls, health, web
 
 urlpatterns = [
     path("", web.home, name="home"),
@@ -19,6 +19,8 @@ urlpatterns = [
     path("api/v1/", include("audits.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("audit/", include("audits.audit_web_urls")),
+    path("leadership/", include(bulletin_web_urls.leadership)),
+    path("bulletins/", include(bulletin_web_urls.bulletins)),
 ]
 
 handler400 = "audits.web.bad_request"

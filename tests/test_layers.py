@@ -18,6 +18,7 @@ HTTP_EDGE = (
     "audits.middleware",
     "audits.web",
     "audits.audit_web",
+    "audits.bulletin_web",
     "rest_framework",
     "rest_framework_simplejwt",  # the tokens' format is audits/tokens.py's alone
     "django.http",

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from audits.api import bulletin_views as bv
 from audits.api import inspection_views as iv
 from audits.api import notification_views as nv
 from audits.api import photo_views as pv
@@ -59,6 +60,20 @@ urlpatterns += [
     path("photos/<uuid:pk>/original", pv.PhotoOriginal.as_view(), name="photo-original"),
     path("uploads", pv.UploadCreate.as_view(), name="upload-list"),
     path("uploads/<uuid:pk>", pv.UploadDetail.as_view(), name="upload-detail"),
+]
+
+urlpatterns += [
+    path("bulletins", bv.BulletinList.as_view(), name="bulletin-list"),
+    path("bulletins/<uuid:pk>", bv.BulletinDetail.as_view(), name="bulletin-detail"),
+    path("bulletins/<uuid:pk>/pdf", bv.BulletinPdf.as_view(), name="bulletin-pdf"),
+    path("bulletins/<uuid:pk>/docx", bv.BulletinDocx.as_view(), name="bulletin-docx"),
+    path("bulletins/<uuid:pk>/issue", bv.BulletinIssue.as_view(), name="bulletin-issue"),
+    path("bulletins/<uuid:pk>/compile", bv.BulletinCompile.as_view(), name="bulletin-compile"),
+    path(
+        "bulletins/<uuid:pk>/acknowledge",
+        bv.BulletinAcknowledge.as_view(),
+        name="bulletin-acknowledge",
+    ),
 ]
 
 urlpatterns += [path("audit/", include("audits.api.audit_urls"))]

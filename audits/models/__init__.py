@@ -1,6 +1,14 @@
 """Models of the domain, one module per subdomain."""
 
 from audits.models.accounts import DeviceSession, Team, User
+from audits.models.bulletins import (
+    Bulletin,
+    BulletinCounter,
+    BulletinRecipient,
+    BulletinStatus,
+    RecipientKind,
+    RecipientSource,
+)
 from audits.models.checklists import Checklist, ChecklistItem
 from audits.models.inspections import (
     Campaign,
@@ -21,6 +29,10 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "AuditSeal",
+    "Bulletin",
+    "BulletinCounter",
+    "BulletinRecipient",
+    "BulletinStatus",
     "Campaign",
     "Checklist",
     "ChecklistItem",
@@ -36,6 +48,8 @@ __all__ = [
     "PhotoStatus",
     "PhotoUpload",
     "Position",
+    "RecipientKind",
+    "RecipientSource",
     "Rectification",
     "SyncRemoval",
     "SyncReset",

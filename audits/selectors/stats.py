@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from audits.choices import FindingStatus, VisitStatus
 from audits.models import Finding, Rectification, Unit, User, Visit
+from audits.selectors.bulletins import issued_count
 from audits.visibility import visible
 
 
@@ -56,7 +57,7 @@ def figures(user: User, *, unit: Unit | None, start: date | None, end: date | No
         # exist; until then there are none to count.
         "interviews_held": 0,
         "officials_interviewed": 0,
-        "bulletins_issued": 0,
+        "bulletins_issued": issued_count(user, scope=scope, start=start, end=end),
         "reassignments_effective": 0,
         "rectification": {
             "verified": totals["verified"],

@@ -32,7 +32,7 @@ class Attachment:
 
 # object_type → "module:function" taking the notice and returning its attachments.
 # Capabilities add their subject here (interviews: the .ics; bulletins: the PDF).
-ATTACHMENTS: dict[str, str] = {}
+ATTACHMENTS: dict[str, str] = {"bulletin": "audits.services.bulletins:mail_attachments"}
 
 
 def _attachments(notice: Notification) -> list[Attachment]:

@@ -5,10 +5,13 @@ A new list is covered without anyone remembering: the lists are the routes under
 whose view lists (DRF's ListModelMixin); the sync feed, the other cursor, is added by hand.
 """
 
+from datetime import date
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.mixins import ListModelMixin
 
+from audits.models import Bulletin
 from audits.services.notifications import notify
 from audits.trail import context
 from tests.api.test_problems import assert_problem
@@ -77,6 +80,14 @@ def auditor():
         ChecklistFactory(owner_unit=city)
         FindingFactory(status="submitted")
         notify(recipients=[user], kind="test.info", text="通知")
+        Bulletin.objects.create(
+            issuer=city,
+            unit=city,
+            period_start=date(2015, 1, 1),
+            period_end=date(2015, 6, 30),
+            title="通报",
+            requested_by=user,
+        )
     with context.user_context(user), context.action("test.event"):
         UnitFactory()
     return user

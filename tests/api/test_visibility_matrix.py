@@ -434,3 +434,89 @@ def test_creates_with_every_kind_of_id(kind):
                     f"unseen {unseen} ({variant}): {answer.status_code} {answer.content!r}"
                 )
     assert wrong == [], "\n".join([kind, *wrong])
+
+
+# --- bulletins ----------------------------------------------------------------------------
+#
+# A bulletin is seen by the planners of its issuing unit and of the units above (drafts
+# included), by the people it is addressed to once issued, and by auditors; by nobody else,
+# who gets the 404 of a bulletin that does not exist, whatever they ask of it.
+
+BULLETIN_SEERS = {
+    "city_issued": {"planner_city", "leader_city", "leader_county", "auditor"},
+    "city_unissued": {"planner_city", "auditor"},
+    "county_issued": {"planner_city", "planner_county", "leader_county", "auditor"},
+}
+
+
+def bulletin_world():
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from audits.models import Bulletin, BulletinRecipient
+
+    w = build(published=True)
+    units, users = w["units"], w["users"]
+    name = default_storage.save("bulletins/matrix.pdf", ContentFile(b"%PDF-1.7 matrix"))
+
+    def bulletin(issuer, to, issued=True):
+        unit = units["county_a" if issuer == "county" else issuer]
+        row = Bulletin.objects.create(
+            issuer=unit,
+            unit=unit,
+            period_start=date.today() - timedelta(days=30),
+            period_end=date.today() - timedelta(days=1),
+            title=f"{issuer}通报",
+            status="draft" if issued else "compiling",
+            requested_by=users[f"planner_{issuer}"],
+            pdf=name,
+            sha256="0" * 64,
+        )
+        for user in to:
+            BulletinRecipient.objects.create(
+                bulletin=row, user=users[user], kind="main", source="role", label=user
+            )
+        if issued:
+            Bulletin.objects.filter(pk=row.pk).update(
+                status="issued", year=date.today().year, number=1, issued_on=date.today()
+            )
+        return row
+
+    w["bulletins"] = {
+        "city_issued": bulletin("city", ["leader_city", "leader_county"]),
+        "city_unissued": bulletin("city", ["leader_city"], issued=False),
+        "county_issued": bulletin("county", ["leader_county"]),
+    }
+    return w
+
+
+@pytest.mark.parametrize("who", sorted(USERS))
+def test_bulletins_matrix(who):
+    w = bulletin_world()
+    client = bearer(w["users"][who])
+    listed = {r["id"] for r in client.get("/api/v1/bulletins").json()["results"]}
+    missing = client.get(f"/api/v1/bulletins/{uuid.uuid4()}")
+    wrong = []
+    for name, bulletin in w["bulletins"].items():
+        may = who in BULLETIN_SEERS[name]
+        url = f"/api/v1/bulletins/{bulletin.pk}"
+        answers = {
+            "detail": client.get(url),
+            "pdf": client.get(f"{url}/pdf"),
+            "acknowledge": client.post(f"{url}/acknowledge"),
+            "issue": client.post(f"{url}/issue"),
+        }
+        if (str(bulletin.pk) in listed) != may:
+            wrong.append(f"{name} list: {'hidden' if may else 'leaked'}")
+        for what, answer in answers.items():
+            if answer.status_code >= 500:
+                wrong.append(f"{name} {what}: {answer.status_code}")
+            elif may and answer.status_code == 404:
+                wrong.append(f"{name} {what}: hidden")
+            elif not may and (answer.status_code, answer.content) != (404, missing.content):
+                wrong.append(f"{name} {what}: leaked ({answer.status_code})")
+    figures = client.get(f"/api/v1/stats?unit={w['units']['city'].pk}").json()
+    seen_issued = sum(who in BULLETIN_SEERS[n] for n in ("city_issued", "county_issued"))
+    if figures["bulletins_issued"] != seen_issued:
+        wrong.append(f"stats: {figures['bulletins_issued']} issued, may see {seen_issued}")
+    assert wrong == [], who
